@@ -1,0 +1,111 @@
+"""Command-line entry points of the generator stage: ``cevns-rate`` and ``cevns-generate``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ._validate import ConfigError
+
+__all__ = ["rate_main", "generate_main", "add_config_arguments", "config_from_args", "run_cli"]
+
+
+def add_config_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", nargs="?", help="TOML configuration file (or a preset name)")
+    p.add_argument("--preset", help="use a shipped preset (see --list-presets)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="override a configuration key (repeatable; value in TOML syntax)")
+    p.add_argument("--list-presets", action="store_true", help="list the shipped presets and exit")
+
+
+def config_from_args(args):
+    from .config import load_config
+
+    return load_config(args.config, preset=args.preset, overrides=args.overrides) if (
+        args.config or args.preset) else _missing_config()
+
+
+def _missing_config():
+    raise ConfigError("give a configuration file or --preset NAME (--list-presets shows the presets)")
+
+
+def print_presets() -> None:
+    from .config import list_presets
+
+    presets = list_presets()
+    width = max(map(len, presets))
+    for name, desc in presets.items():
+        print(f"{name:<{width}}  {desc}")
+
+
+def run_cli(prog: str, body) -> int:
+    """Run ``body()``; user errors print one line and exit 2 (no traceback)."""
+    from .rates import ThresholdError
+
+    try:
+        return body() or 0
+    except (ConfigError, ThresholdError, ValueError, FileNotFoundError, OSError) as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _format_table(cfg, table) -> str:
+    lines = [f"{cfg.name}: {cfg.description}".rstrip(": "), ""]
+    ex = table.exposure
+    keys = [k for k in ("facility", "protons_on_target", "beam_energy_gwh", "thermal_power_gw", "distance_m",
+                        "live_days", "live_time_s", "mass_kg", "solar_model") if k in ex]
+    for k in keys:
+        v = ex[k]
+        lines.append(f"  {k:<22} {v:.6g}" if isinstance(v, float) else f"  {k:<22} {v}")
+    lines.append(f"  {'threshold_kevnr':<22} {table.threshold_kevnr:g}")
+    lines.append(f"  {'flux_cm2_s':<22} {table.flux_cm2_s:.4e}")
+    if table.flux_averaged_xsec_cm2:
+        lines.append(f"  {'<sigma> (no thr), cm2':<22} {table.flux_averaged_xsec_cm2:.4e}")
+    lines.append("")
+    width = max(12, *(len(c) for c in table.components))
+    header = f"  {'component':<{width}} " + " ".join(f"{i:>11}" for i in table.isotopes) + f" {'total':>11}"
+    lines.append(header)
+    lines.append("  " + "-" * (len(header) - 2))
+    for ci, c in enumerate(table.components):
+        row = table.events[ci]
+        lines.append(f"  {c:<{width}} " + " ".join(f"{v:11.4g}" for v in row) + f" {row.sum():11.4g}")
+    lines.append("  " + "-" * (len(header) - 2))
+    tot = table.events.sum(axis=0)
+    lines.append(f"  {'total':<{width}} " + " ".join(f"{v:11.4g}" for v in tot) + f" {tot.sum():11.4g}")
+    lines.append("")
+    lines.append(f"  expected CEvNS events: {table.expected_events:.5g}")
+    return "\n".join(lines)
+
+
+def rate_main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="cevns-rate", description="Expected CEvNS counts for an exposure, "
+                                "per isotope, flavour and source component.")
+    add_config_arguments(p)
+    p.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
+    p.add_argument("--no-efficiency", action="store_true", help="ignore the configured efficiency curve")
+    args = p.parse_args(argv)
+
+    def body():
+        if args.list_presets:
+            print_presets()
+            return 0
+        from .experiment import Experiment
+        from .rates import expected_rates
+
+        cfg = config_from_args(args)
+        table = expected_rates(Experiment.from_config(cfg), use_efficiency=not args.no_efficiency)
+        if args.json:
+            print(json.dumps({"name": cfg.name, **table.to_json_dict()}, indent=2, sort_keys=True))
+        else:
+            print(_format_table(cfg, table))
+        return 0
+
+    return run_cli("cevns-rate", body)
+
+
+def generate_main(argv=None) -> int:  # implemented with the sampler
+    raise SystemExit("cevns-generate is not available yet")

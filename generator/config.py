@@ -1,0 +1,365 @@
+"""The run configuration: TOML files and named presets, validated on load into typed sections.
+
+Every key carries its unit in its name. ``load_config`` applies ``--set section.key=value``
+overrides before validation, so an override is checked exactly like the file.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._data import data_path
+from ._validate import ConfigError, build, option
+from .constants import COUPLING_SETS
+from .form_factors import FORM_FACTOR_MODELS
+from .nuclei import MASS_CONVENTIONS
+from .sources.pion_dar import FACILITIES
+from .sources.reactor import FISSION_FRACTION_SETS, FISSION_ISOTOPES, LOW_ENERGY_MODELS
+from .sources.solar import SOLAR_COMPONENTS, SOLAR_MODELS
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "apply_override",
+    "list_presets",
+    "load_config",
+    "preset_path",
+]
+
+NU_PDG_CODES = (12, -12, 14, -14, 16, -16)
+PULSE_SHAPES = ("gaussian", "flat", "double_gaussian")
+
+
+@dataclass(frozen=True)
+class PionDarConfig:
+    distance_m: float = option(unit="m", doc="distance from the target to the detector", gt=0)
+    facility: str = option("sns", doc="facility preset", allowed=tuple(FACILITIES))
+    beam_power_mw: float | None = option(None, unit="MW", doc="beam power (default: facility's)", gt=0)
+    proton_energy_gev: float | None = option(None, unit="GeV", doc="proton kinetic energy (default: facility's)", gt=0)
+    nu_per_proton_per_flavour: float | None = option(None, doc="neutrinos per POT per flavour", gt=0)
+    rep_rate_hz: float | None = option(None, unit="Hz", doc="pulse repetition rate (default: facility's)", gt=0)
+    pulse_shape: str | None = option(None, doc="proton pulse shape", allowed=PULSE_SHAPES)
+    pulse_sigma_ns: float | None = option(None, unit="ns", doc="Gaussian sigma of the pulse or of each bunch", gt=0)
+    pulse_width_ns: float | None = option(None, unit="ns", doc="full width of a flat pulse", gt=0)
+    pulse_separation_ns: float | None = option(None, unit="ns", doc="bunch separation (double_gaussian)", gt=0)
+
+
+@dataclass(frozen=True)
+class ReactorConfig:
+    thermal_power_gw: float = option(unit="GW", doc="thermal power", gt=0)
+    distance_m: float = option(unit="m", doc="distance from the core", gt=0)
+    fission_fractions: Any = option("daya_bay", doc=f"a set name ({', '.join(FISSION_FRACTION_SETS)}) "
+                                    f"or a table of {', '.join(FISSION_ISOTOPES)}")
+    low_energy: str = option("vogel_engel", doc="treatment below 2 MeV", allowed=LOW_ENERGY_MODELS)
+    e_min_mev: float = option(1.0, unit="MeV", doc="lowest antineutrino energy", ge=0, lt=8)
+    e_max_mev: float = option(10.0, unit="MeV", doc="highest antineutrino energy", gt=2, le=12)
+
+    def __post_init__(self):
+        ff = self.fission_fractions
+        if isinstance(ff, str):
+            if ff not in FISSION_FRACTION_SETS:
+                raise ConfigError(f"source.fission_fractions = {ff!r}: allowed sets are "
+                                  f"{', '.join(map(repr, FISSION_FRACTION_SETS))}, or a table of fractions")
+        elif isinstance(ff, dict):
+            bad = sorted(set(ff) - set(FISSION_ISOTOPES))
+            if bad:
+                raise ConfigError(f"source.fission_fractions has unknown isotope(s) {', '.join(bad)}; "
+                                  f"allowed: {', '.join(FISSION_ISOTOPES)}")
+            for k, v in ff.items():
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+                    raise ConfigError(f"source.fission_fractions.{k} = {v!r}: must be a number >= 0")
+            if sum(ff.values()) <= 0:
+                raise ConfigError("source.fission_fractions: the fractions sum to zero")
+        else:
+            raise ConfigError(f"source.fission_fractions = {ff!r}: must be a set name or a table")
+
+    def fractions(self) -> dict[str, float]:
+        ff = self.fission_fractions
+        return dict(FISSION_FRACTION_SETS[ff]) if isinstance(ff, str) else {k: float(v) for k, v in ff.items()}
+
+
+@dataclass(frozen=True)
+class SolarConfig:
+    components: list[str] = option(default_factory=lambda: SOLAR_COMPONENTS, doc="solar components",
+                                   allowed=None)
+    model: str = option("b16_gs98", doc="solar model normalisation", allowed=tuple(SOLAR_MODELS))
+    b8_flux_cm2_s: float | None = option(None, unit="cm^-2 s^-1", doc="override the 8B flux", gt=0)
+
+    def __post_init__(self):
+        bad = [c for c in self.components if c not in SOLAR_COMPONENTS]
+        if bad:
+            raise ConfigError(f"source.components contains {', '.join(map(repr, bad))}; "
+                              f"allowed: {', '.join(SOLAR_COMPONENTS)}")
+        if not self.components:
+            raise ConfigError("source.components is empty")
+
+
+@dataclass(frozen=True)
+class TableConfig:
+    file: str = option(doc="CSV of energy_mev, differential flux in cm^-2 s^-1 MeV^-1")
+    nu_pdg: int = option(doc="PDG code of the neutrino", allowed=NU_PDG_CODES)
+    flux_scale: float = option(1.0, doc="factor applied to the tabulated flux", gt=0)
+    name: str = option("table", doc="component name")
+
+
+@dataclass(frozen=True)
+class MonoRecoilConfig:
+    recoil_kevnr: float = option(unit="keVnr", doc="recoil energy of every event", gt=0)
+    rate_per_kg_day: float = option(1000.0, unit="kg^-1 day^-1", doc="event rate defining the exposure", gt=0)
+
+
+@dataclass(frozen=True)
+class FlatRecoilConfig:
+    recoil_min_kevnr: float = option(unit="keVnr", doc="lower edge of the flat recoil spectrum", ge=0)
+    recoil_max_kevnr: float = option(unit="keVnr", doc="upper edge of the flat recoil spectrum", gt=0)
+    rate_per_kg_day: float = option(1000.0, unit="kg^-1 day^-1", doc="event rate defining the exposure", gt=0)
+
+    def __post_init__(self):
+        if self.recoil_max_kevnr <= self.recoil_min_kevnr:
+            raise ConfigError(f"source.recoil_max_kevnr = {self.recoil_max_kevnr} must be > "
+                              f"source.recoil_min_kevnr = {self.recoil_min_kevnr}")
+
+
+SOURCE_KINDS = {"pion_dar": PionDarConfig, "reactor": ReactorConfig, "solar": SolarConfig, "table": TableConfig,
+                "mono_recoil": MonoRecoilConfig, "flat_recoil": FlatRecoilConfig}
+CALIBRATION_KINDS = ("mono_recoil", "flat_recoil")
+
+
+@dataclass(frozen=True)
+class GeometryConfig:
+    shape: str = option("cylinder", doc="active volume shape, centred on the origin, axis along z",
+                        allowed=("cylinder", "box"))
+    radius_cm: float = option(10.0, unit="cm", doc="cylinder radius", gt=0)
+    height_cm: float = option(20.0, unit="cm", doc="cylinder height", gt=0)
+    size_x_cm: float = option(10.0, unit="cm", doc="box edge along x", gt=0)
+    size_y_cm: float = option(10.0, unit="cm", doc="box edge along y", gt=0)
+    size_z_cm: float = option(10.0, unit="cm", doc="box edge along z", gt=0)
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    material: str = option(doc="chemical formula, e.g. CsI, NaI, Ge, Xe, Ar, CaWO4")
+    mass_kg: float = option(unit="kg", doc="active target mass", gt=0)
+    isotopes: dict[str, float] | None = option(None, doc="enrichment: isotope -> fraction within its element")
+    geometry: GeometryConfig = option(default_factory=GeometryConfig, doc="active volume for vertices")
+
+    def __post_init__(self):
+        from .nuclei import material
+
+        try:
+            material(self.material, self.isotopes)
+        except ValueError as e:
+            raise ConfigError(f"target.material = {self.material!r}: {e}") from None
+
+
+@dataclass(frozen=True)
+class ExposureConfig:
+    live_days: float | None = option(None, unit="day", doc="detector live time", gt=0)
+    protons_on_target: float | None = option(None, doc="protons on target (pulsed sources)", gt=0)
+    beam_energy_gwh: float | None = option(None, unit="GWh", doc="delivered beam energy (pulsed sources)", gt=0)
+
+
+@dataclass(frozen=True)
+class PhysicsConfig:
+    form_factor: str = option("helm", doc="nuclear form factor", allowed=FORM_FACTOR_MODELS)
+    proton_rms_radius_fm: float | None = option(None, unit="fm", doc="proton rms radius (default: model's)", gt=0)
+    neutron_rms_radius_fm: float | None = option(None, unit="fm", doc="neutron rms radius (default: model's)", gt=0)
+    coupling_scheme: str = option("radiative", doc="nucleon vector couplings", allowed=COUPLING_SETS)
+    sin2_theta_w: float = option(0.23868, doc="weak mixing angle at low Q^2 (used by 'tree' couplings)", gt=0, lt=1)
+    mass_convention: str = option("nuclear", doc="nuclear mass used in kinematics", allowed=MASS_CONVENTIONS)
+
+
+@dataclass(frozen=True)
+class RecoilConfig:
+    threshold_kevnr: float = option(0.0, unit="keVnr", doc="lowest recoil energy generated / counted", ge=0)
+    efficiency_kevnr: list[float] | None = option(None, unit="keVnr", doc="efficiency curve abscissae", ge=0)
+    efficiency: list[float] | None = option(None, doc="efficiency values (0..1) at efficiency_kevnr", ge=0, le=1)
+
+    def __post_init__(self):
+        a, b = self.efficiency_kevnr, self.efficiency
+        if (a is None) != (b is None):
+            raise ConfigError("recoil.efficiency_kevnr and recoil.efficiency must be given together")
+        if a is not None:
+            if len(a) != len(b) or len(a) < 2:
+                raise ConfigError("recoil.efficiency_kevnr and recoil.efficiency need the same length (>= 2)")
+            if any(y <= x for x, y in zip(a, a[1:])):
+                raise ConfigError("recoil.efficiency_kevnr must be strictly increasing")
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    n_events: int = option(10000, doc="events to generate in fixed-N mode", gt=0)
+    chunk_size: int = option(100000, doc="events per chunk (fixes the random streams)", gt=0)
+    seed: int = option(12345, doc="the run's one seed", ge=0)
+    mode: str = option("fixed", doc="'fixed' N with weights, or 'pseudo_experiment' (N ~ Poisson)",
+                       allowed=("fixed", "pseudo_experiment"))
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Any
+    target: TargetConfig
+    exposure: ExposureConfig = option(default_factory=ExposureConfig)
+    physics: PhysicsConfig = option(default_factory=PhysicsConfig)
+    recoil: RecoilConfig = option(default_factory=RecoilConfig)
+    generator: GeneratorConfig = option(default_factory=GeneratorConfig)
+    name: str = option("unnamed", doc="configuration name")
+    description: str = option("", doc="one line saying what this configuration is")
+    # Sections owned by later stages; validated by them.
+    detector: dict | None = option(None, doc="detector simulation settings (see detsim)")
+    reco: dict | None = option(None, doc="reconstruction settings (see reco)")
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["source"] = {"kind": self.source_kind, **dataclasses.asdict(self.source)}
+        d.pop("source_kind", None)
+        return _jsonable(d)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    source_kind: str = option("", doc="(set from source.kind)")
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items() if v is not None}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    return x
+
+
+def config_from_dict(raw: dict) -> Config:
+    raw = copy.deepcopy(raw)
+    if "source_kind" in raw:
+        raise ConfigError("unknown key 'source_kind' at the top level (write source.kind)")
+    src = raw.get("source")
+    if not isinstance(src, dict):
+        raise ConfigError("missing required table [source] (with a 'kind' key)")
+    kind = src.pop("kind", None)
+    if kind not in SOURCE_KINDS:
+        raise ConfigError(f"source.kind = {kind!r}: allowed values are {', '.join(map(repr, SOURCE_KINDS))}")
+    if "target" not in raw:
+        raise ConfigError("missing required table [target] (material, mass_kg)")
+    source = build(SOURCE_KINDS[kind], src, "source")
+    raw["source"] = {}
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    unknown = sorted(set(raw) - set(fields) - {"source"})
+    if unknown:
+        raise ConfigError(f"unknown top-level key(s) {', '.join(map(repr, unknown))}; allowed: "
+                          f"{', '.join(sorted(k for k in fields if k != 'source_kind'))}")
+    raw.pop("source")
+    cfg = build(_ConfigNoSource, raw)
+    out = Config(source=source, source_kind=kind, **{f.name: getattr(cfg, f.name)
+                                                          for f in dataclasses.fields(_ConfigNoSource)})
+    _check_exposure(out)
+    return out
+
+
+@dataclass(frozen=True)
+class _ConfigNoSource:
+    target: TargetConfig
+    exposure: ExposureConfig = option(default_factory=ExposureConfig)
+    physics: PhysicsConfig = option(default_factory=PhysicsConfig)
+    recoil: RecoilConfig = option(default_factory=RecoilConfig)
+    generator: GeneratorConfig = option(default_factory=GeneratorConfig)
+    name: str = option("unnamed")
+    description: str = option("")
+    detector: dict | None = option(None)
+    reco: dict | None = option(None)
+
+
+def _check_exposure(cfg: Config) -> None:
+    ex = cfg.exposure
+    kind = cfg.source_kind
+    if kind == "pion_dar":
+        given = [k for k in ("protons_on_target", "beam_energy_gwh") if getattr(ex, k) is not None]
+        if len(given) > 1:
+            raise ConfigError("exposure: give only one of protons_on_target and beam_energy_gwh")
+        if not given and ex.live_days is None:
+            raise ConfigError("exposure: a pion-decay-at-rest source needs exposure.protons_on_target, "
+                              "exposure.beam_energy_gwh or exposure.live_days (at the facility's beam power)")
+        if cfg.source.facility != "sns" and cfg.source.nu_per_proton_per_flavour is None:
+            raise ConfigError(f"source.nu_per_proton_per_flavour is required for facility {cfg.source.facility!r}: "
+                              "only the SNS yield is verified (take it from the facility's spallation simulation)")
+    else:
+        for k in ("protons_on_target", "beam_energy_gwh"):
+            if getattr(ex, k) is not None:
+                raise ConfigError(f"exposure.{k} applies only to pulsed (pion_dar) sources, not {kind!r}")
+        if ex.live_days is None:
+            raise ConfigError(f"exposure.live_days is required for a {kind!r} source")
+
+
+def preset_path(name: str) -> Path:
+    return data_path("presets", f"{name}.toml")
+
+
+def list_presets() -> dict[str, str]:
+    out = {}
+    for p in sorted(data_path("presets").glob("*.toml")):
+        with p.open("rb") as f:
+            out[p.stem] = tomllib.load(f).get("description", "")
+    return out
+
+
+def _parse_value(text: str):
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # a bare word is a string
+
+
+def apply_override(raw: dict, assignment: str) -> None:
+    """Apply one ``section.key=value`` (value in TOML syntax; bare words are strings) to a raw config."""
+    if "=" not in assignment:
+        raise ConfigError(f"--set {assignment!r}: expected section.key=value")
+    key, text = assignment.split("=", 1)
+    parts = [p.strip() for p in key.strip().split(".")]
+    if not all(parts):
+        raise ConfigError(f"--set {assignment!r}: empty key")
+    node = raw
+    for p in parts[:-1]:
+        nxt = node.setdefault(p, {})
+        if not isinstance(nxt, dict):
+            raise ConfigError(f"--set {assignment!r}: {p} is not a table")
+        node = nxt
+    node[parts[-1]] = _parse_value(text.strip())
+
+
+def read_raw(config: str | Path | None = None, preset: str | None = None) -> tuple[dict, str]:
+    if (config is None) == (preset is None):
+        raise ConfigError("give a configuration file or --preset NAME (not both)")
+    if preset is not None:
+        path = preset_path(preset)
+        if not path.is_file():
+            raise ConfigError(f"unknown preset {preset!r}; available: {', '.join(list_presets())}")
+    else:
+        path = Path(config)
+        if not path.is_file():
+            # A bare name that is a preset works too.
+            if preset_path(str(config)).is_file():
+                path = preset_path(str(config))
+            else:
+                raise ConfigError(f"configuration file {str(config)!r} does not exist "
+                                  f"(presets: {', '.join(list_presets())})")
+    try:
+        with path.open("rb") as f:
+            raw = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    return raw, str(path)
+
+
+def load_config(config: str | Path | None = None, *, preset: str | None = None,
+                overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Load, override and validate a configuration (file path or preset name)."""
+    raw, _ = read_raw(config, preset)
+    for o in overrides:
+        apply_override(raw, o)
+    return config_from_dict(raw)
