@@ -32,16 +32,16 @@ FORM_FACTOR_MODELS = ("helm", "klein_nystrand", "symmetrized_fermi", "none")
 HELM_SKIN_FM = 0.9
 LEWIN_SMITH_A_FM = 0.52
 KN_YUKAWA_RANGE_FM = 0.7
-_SMALL_X = 1e-4
+_SMALL_X = 0.05  # below, series: the closed forms lose ~1e-16/x^3 to cancellation
 
 
 def _spherical_bessel_ratio(x):
-    """3 j1(x)/x, with its Taylor series below 1e-4 to avoid 0/0 (error < 1e-17)."""
+    """3 j1(x)/x, with its Taylor series below x = 0.05 (truncation error < 1e-16)."""
     x = np.asarray(x, dtype=np.float64)
     out = np.empty_like(x)
     small = np.abs(x) < _SMALL_X
-    xs = x[small]
-    out[small] = 1.0 - xs * xs / 10.0
+    x2 = x[small] ** 2
+    out[small] = 1.0 - x2 / 10.0 + x2 * x2 / 280.0 - x2**3 / 15120.0
     xl = x[~small]
     out[~small] = 3.0 * (np.sin(xl) - xl * np.cos(xl)) / xl**3
     return out
@@ -95,8 +95,13 @@ def symmetrized_fermi(q_fm, a: int, rms_radius_fm: float | None = None, diffusen
         if c2 <= 0:
             raise ValueError(f"rms radius {rms_radius_fm} fm is too small for a symmetrised Fermi with a = {ad} fm")
         c = np.sqrt(c2)
-    out = np.ones_like(q)
-    nz = q * c > _SMALL_X
+    # Small qc: moments of the symmetrised Fermi density, <r^2> = 3/5 c^2 + 7/5 pi^2 a^2 and
+    # <r^4> = 3/7 c^4 + 18/7 pi^2 a^2 c^2 + 31/7 pi^4 a^4; F = 1 - q^2<r^2>/6 + q^4<r^4>/120.
+    pa2 = (np.pi * ad) ** 2
+    r2 = 0.6 * c * c + 1.4 * pa2
+    r4 = 3.0 / 7.0 * c**4 + 18.0 / 7.0 * pa2 * c * c + 31.0 / 7.0 * pa2 * pa2
+    out = np.asarray(1.0 - q * q * r2 / 6.0 + q**4 * r4 / 120.0, dtype=np.float64)
+    nz = q * c > 0.01
     qq = q[nz]
     qc = qq * c
     pa = np.pi * qq * ad

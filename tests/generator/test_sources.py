@@ -1,0 +1,117 @@
+"""Neutrino sources: spectra, normalisations, exposures."""
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from generator.constants import M_MUON_MEV
+from generator.sources.pion_dar import (
+    michel_anti_numu_pdf,
+    michel_nue_pdf,
+    pion_dar_source,
+    protons_on_target,
+)
+from generator.sources.reactor import huber_mueller, reactor_source, spectrum_per_fission
+from generator.sources.table import read_spectrum_table, table_source
+
+
+@pytest.mark.parametrize("pdf, mean_over_mmu", [(michel_nue_pdf, 0.30), (michel_anti_numu_pdf, 0.35)])
+def test_michel_spectra_normalised_with_analytic_means(pdf, mean_over_mmu):
+    # Means: int x f = 192 (1/128 - 1/160) = 0.30 and 64 (3/256 - 1/160) = 0.35 in units of m_mu.
+    end = M_MUON_MEV / 2
+    assert quad(pdf, 0, end)[0] == pytest.approx(1.0, rel=1e-10)
+    assert quad(lambda e: e * pdf(e), 0, end)[0] == pytest.approx(mean_over_mmu * M_MUON_MEV, rel=1e-10)
+    assert pdf(end + 1e-9) == 0
+
+
+def test_michel_endpoints():
+    end = M_MUON_MEV / 2  # 52.83 MeV
+    assert end == pytest.approx(52.83, abs=0.01)
+    assert michel_nue_pdf(end) == pytest.approx(0.0, abs=1e-15)  # nu_e vanishes at the endpoint
+    assert michel_anti_numu_pdf(end) == pytest.approx(4.0 / M_MUON_MEV)  # anti-nu_mu does not
+    # The anti-nu_mu spectrum rises monotonically to the endpoint; nu_e peaks at x = 1/3, E = m_mu/3.
+    e = np.linspace(1, end, 500)
+    assert np.all(np.diff(michel_anti_numu_pdf(e)) > 0)
+    assert e[np.argmax(michel_nue_pdf(e))] == pytest.approx(M_MUON_MEV / 3, abs=0.1)
+
+
+def test_pot_from_beam_energy():
+    # 1 GWh at 1 GeV per proton = 2.247e22 POT; 7.48 GWh at 0.955 GeV = 1.76e23 (COHERENT CsI 2017).
+    assert protons_on_target(beam_energy_gwh=1.0, proton_energy_gev=1.0) == pytest.approx(2.247e22, rel=1e-3)
+    assert protons_on_target(beam_energy_gwh=7.48, proton_energy_gev=0.955) == pytest.approx(1.76e23, rel=2e-3)
+    assert protons_on_target(beam_power_mw=1.0, live_time_s=3600e3, proton_energy_gev=1.0) == pytest.approx(
+        2.247e22, rel=1e-3)
+
+
+def test_pion_dar_fluence_and_components():
+    src = pion_dar_source(facility="sns", distance_m=20.0, protons=1e23, nu_per_proton_per_flavour=0.08)
+    names = [c.name for c in src.components]
+    assert names == ["prompt_nu_mu", "delayed_nu_e", "delayed_anti_nu_mu"]
+    assert [c.nu_pdg for c in src.components] == [14, 12, -14]
+    expected = 0.08 * 1e23 / (4 * np.pi * 2000.0**2)
+    for c in src.components:
+        assert c.fluence_cm2 == pytest.approx(expected)
+    assert src.components[0].line_mev == pytest.approx(29.79, abs=0.01)
+    assert src.rep_rate_hz == 60.0 and src.pulsed
+    # Tabulated Michel spectra keep their analytic means to high accuracy.
+    assert src.components[1].mean_energy_mev() == pytest.approx(0.30 * M_MUON_MEV, rel=1e-5)
+    assert src.components[2].mean_energy_mev() == pytest.approx(0.35 * M_MUON_MEV, rel=1e-5)
+    # Live time implied by POT at 1.4 MW and 1 GeV.
+    assert src.live_time_s == pytest.approx(1e23 * 1.602176634e-10 / 1.4e6, rel=1e-9)
+    assert src.n_pulses == round(src.live_time_s * 60)
+
+
+def test_other_facilities_need_a_yield():
+    with pytest.raises(ValueError, match="nu_per_proton_per_flavour"):
+        pion_dar_source(facility="ess", distance_m=20.0, protons=1e23)
+    src = pion_dar_source(facility="ess", distance_m=20.0, protons=1e23, nu_per_proton_per_flavour=0.3)
+    assert src.rep_rate_hz == 14.0 and src.pulse.kind == "flat"
+
+
+@pytest.mark.parametrize("iso", ["u235", "u238", "pu239", "pu241"])
+def test_reactor_low_energy_joins_huber_mueller(iso):
+    e = np.array([1.999999, 2.0, 2.000001])
+    s = spectrum_per_fission(e, iso)
+    assert s[0] == pytest.approx(s[2], rel=1e-4)
+    assert s[1] == pytest.approx(float(huber_mueller(2.0, iso)))
+    assert spectrum_per_fission(0.5, iso) == 0  # below e_min
+    assert spectrum_per_fission(1.5, iso, low_energy="none") == 0
+
+
+def test_reactor_fission_rate_and_flux():
+    src = reactor_source(thermal_power_gw=3.0, distance_m=10.0, live_days=1.0,
+                         fission_fractions={"u235": 1.0})
+    # 3 GW / 202.36 MeV per fission (Ma et al. 2013) = 9.25e19 fissions/s.
+    assert src.exposure["fission_rate_s"] == pytest.approx(3e9 / (202.36 * 1.602176634e-13), rel=1e-9)
+    (comp,) = src.components
+    e = np.linspace(1.0, 10.0, 20001)
+    nu_per_fission = np.trapezoid(spectrum_per_fission(e, "u235"), e)
+    assert comp.flux_cm2_s == pytest.approx(src.exposure["fission_rate_s"] * nu_per_fission
+                                            / (4 * np.pi * 1000.0**2), rel=1e-5)
+    assert comp.fluence_cm2 == pytest.approx(comp.flux_cm2_s * 86400)
+    assert comp.nu_pdg == -12
+
+
+def test_table_source_round_trip(tmp_path):
+    f = tmp_path / "flux.csv"
+    e = np.linspace(1, 11, 101)
+    phi = 1e6 * np.exp(-e)
+    f.write_text("# test flux\nenu_mev,flux\n" + "\n".join(f"{a},{b}" for a, b in zip(e, phi)))
+    src = table_source(file=f, nu_pdg=12, live_days=2.0)
+    (c,) = src.components
+    assert c.flux_cm2_s == pytest.approx(np.trapezoid(phi, e))
+    assert c.fluence_cm2 == pytest.approx(c.flux_cm2_s * 2 * 86400)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("enu_mev,flux\n1,2\n", "at least 2 rows"),
+    ("enu_mev,flux\n1,2\n0.5,3\n", "strictly increasing"),
+    ("enu_mev,flux\n1,2\n2,-3\n", ">= 0"),
+    ("enu_mev,flux\n1,2\n2,abc\n", "cannot read numbers"),
+    ("enu_mev,flux\n1\n2\n", "expected 2 columns"),
+])
+def test_malformed_tables(tmp_path, content, message):
+    f = tmp_path / "bad.csv"
+    f.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        read_spectrum_table(f)
