@@ -41,11 +41,12 @@ def print_presets() -> None:
 
 def run_cli(prog: str, body) -> int:
     """Run ``body()``; user errors print one line and exit 2 (no traceback)."""
+    from .eventfile import EventFileError
     from .rates import ThresholdError
 
     try:
         return body() or 0
-    except (ConfigError, ThresholdError, ValueError, FileNotFoundError, OSError) as e:
+    except (ConfigError, ThresholdError, EventFileError, ValueError, FileNotFoundError, OSError) as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -107,5 +108,38 @@ def rate_main(argv=None) -> int:
     return run_cli("cevns-rate", body)
 
 
-def generate_main(argv=None) -> int:  # implemented with the sampler
-    raise SystemExit("cevns-generate is not available yet")
+def generate_main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="cevns-generate", description="Generate CEvNS events into an HDF5 (.h5) or "
+                                "ROOT (.root) event file.")
+    add_config_arguments(p)
+    p.add_argument("-o", "--output", help="output file, .h5/.hdf5 or .root")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--n-events", type=int, help="fixed number of events (weights carry the normalisation)")
+    mode.add_argument("--pseudo-experiment", action="store_true",
+                      help="draw the number of events from the Poisson of the expected count (weight 1)")
+    p.add_argument("--seed", type=int, help="the run's seed (default: generator.seed of the config)")
+    p.add_argument("--threads", type=int, help="threads (default: all cores)")
+    p.add_argument("--chunks", help="process only chunks START:STOP of the run (for job arrays)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+
+    def body():
+        if args.list_presets:
+            print_presets()
+            return 0
+        if not args.output:
+            raise ConfigError("an output file is required: -o OUT.h5 or -o OUT.root")
+        from .eventfile import file_format
+        from .generate import generate, parse_chunk_range
+
+        file_format(args.output)  # fail on a bad extension before any work
+        cfg = config_from_args(args)
+        meta = generate(cfg, args.output, n_events=args.n_events, seed=args.seed,
+                        mode="pseudo_experiment" if args.pseudo_experiment else None, threads=args.threads,
+                        chunks=parse_chunk_range(args.chunks), progress=False if args.quiet else None)
+        print(f"wrote {meta['n_generated']} events ({meta['mode']}, chunks {meta['chunk_range'][0]}:"
+              f"{meta['chunk_range'][1]} of {meta['n_chunks_total']}) to {args.output}; expected events for this "
+              f"file's exposure {meta['expected_events']:.6g}")
+        return 0
+
+    return run_cli("cevns-generate", body)

@@ -15,9 +15,9 @@ import numpy as np
 from .config import CALIBRATION_KINDS
 from .cross_section import sigma_cm2
 from .experiment import Experiment
-from .kinematics import t_max_kev
+from .kinematics import enu_min_mev, t_max_kev
 
-__all__ = ["RateTable", "ThresholdError", "expected_rates", "sigma_on_grid"]
+__all__ = ["RateTable", "ThresholdError", "expected_rates", "folded_sigma", "pair_energy_grid"]
 
 
 class ThresholdError(ValueError):
@@ -71,18 +71,29 @@ class RateTable:
         }
 
 
-def sigma_on_grid(component, iso, model, threshold_kev=0.0, efficiency=None) -> np.ndarray:
-    """sigma(E) above threshold on the component's energy grid (or at its line), cm^2."""
-    e = np.array([component.line_mev]) if component.is_line else component.energy_mev
-    return np.atleast_1d(sigma_cm2(e, iso, model, threshold_kev, efficiency))
+def pair_energy_grid(component, iso, model, threshold_kev=0.0, efficiency=None):
+    """Energy grid and density p(E) sigma(E; T > threshold) of one (component, isotope) pair.
+
+    The component's grid, cut at E_min(threshold) with that point inserted, so the piecewise-linear
+    density starts exactly where recoils above threshold become possible. The rate integral and the
+    sampler both use this one density.
+    """
+    e_min = float(enu_min_mev(threshold_kev, model.mass_mev(iso)))
+    e = component.energy_mev
+    if e_min > e[0]:
+        e = np.concatenate([[e_min], e[e > e_min]])
+    if e.size < 2:
+        return e, np.zeros_like(e)
+    g = component.pdf(e) * np.atleast_1d(sigma_cm2(e, iso, model, threshold_kev, efficiency))
+    return e, g
 
 
 def folded_sigma(component, iso, model, threshold_kev=0.0, efficiency=None) -> float:
     """<sigma> = int p(E) sigma(E) dE for one component (cm^2)."""
-    s = sigma_on_grid(component, iso, model, threshold_kev, efficiency)
     if component.is_line:
-        return float(s[0])
-    return float(np.trapezoid(component.pdf_per_mev * s, component.energy_mev))
+        return float(sigma_cm2(component.line_mev, iso, model, threshold_kev, efficiency))
+    e, g = pair_energy_grid(component, iso, model, threshold_kev, efficiency)
+    return float(np.trapezoid(g, e))
 
 
 def _calibration_rates(exp: Experiment) -> RateTable:

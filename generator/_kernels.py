@@ -1,0 +1,210 @@
+"""numba kernels of the event sampler: small pure functions over arrays.
+
+They assume validated input (built by :mod:`generator.sampler`) and allocate nothing per event.
+Random numbers come from a xoshiro256++ state per chunk (:mod:`generator._rng`), a row of ``states``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ._rng import exponential, standard_normal, uniform
+
+# Pulse-shape and geometry codes shared with generator.sampler.
+PULSE_NONE, PULSE_GAUSSIAN, PULSE_FLAT, PULSE_DOUBLE_GAUSSIAN = 0, 1, 2, 3
+SHAPE_CYLINDER, SHAPE_BOX = 0, 1
+RECOIL_MONO, RECOIL_FLAT = 0, 1
+
+
+@njit(cache=True, inline="always")
+def alias_draw(u, prob, alias, offset, n):
+    """Draw an index in [0, n) from a Walker/Vose alias table with a single uniform."""
+    x = u * n
+    i = int(x)
+    if i >= n:
+        i = n - 1
+    if x - i < prob[offset + i]:
+        return i
+    return alias[offset + i]
+
+
+@njit(cache=True, inline="always")
+def linear_fraction(s, a, b):
+    """x in [0, 1] with density proportional to a + (b - a) x (a, b >= 0).
+
+    Composition: a flat part of weight min(a, b) and a triangle of weight |b - a| / 2, whose variate is the
+    max (rising) or min (falling) of two uniforms. No division or square root: uniforms are cheaper here.
+    """
+    m = a if a < b else b
+    d = b - a if b > a else a - b
+    u1 = uniform(s)
+    if uniform(s) * (m + 0.5 * d) < m:
+        return u1
+    u2 = uniform(s)
+    if b > a:
+        return u1 if u1 > u2 else u2
+    return u1 if u1 < u2 else u2
+
+
+@njit(cache=True, inline="always")
+def kinematic_factor(enu, t_mev, mass):
+    """1 - T/E - M T/(2E^2) + T^2/(2E^2), clamped at 0 (T, E, M in MeV)."""
+    k = 1.0 - t_mev / enu - mass * t_mev / (2.0 * enu * enu) + t_mev * t_mev / (2.0 * enu * enu)
+    return k if k > 0.0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def interp_uniform(x, x0, inv_dx, table, row, n):
+    """Linear interpolation of table[row, :n] tabulated at x0 + k / inv_dx."""
+    f = (x - x0) * inv_dx
+    k = int(f)
+    if k < 0:
+        return table[row, 0]
+    if k >= n - 1:
+        return table[row, n - 1]
+    w = f - k
+    return table[row, k] * (1.0 - w) + table[row, k + 1] * w
+
+
+@njit(cache=True)
+def sample_recoil_kev(s, enu, mass, t_thr_kev, qv2, row, n_q, t0, inv_dt, qv2_sup):
+    """Recoil energy (keV) from dsigma/dT at fixed E_nu, by rejection.
+
+    dsigma/dT is proportional to kin(T) Q_v^2(T) with kin(T) = 1 - a T + b T^2 convex. Proposal: the chord of
+    kin between T_thr and T_max (a trapezoid, inverted exactly) times sup Q_v^2 above threshold; accept with
+    kin(T) Q_v^2(T) / (chord(T) sup Q_v^2) <= 1.
+    """
+    inv_e = 1.0 / enu
+    a = 1e-3 * (inv_e + 0.5 * mass * inv_e * inv_e)  # per keV
+    b = 1e-6 * 0.5 * inv_e * inv_e
+    tmax = 2.0 * enu * enu / (mass + 2.0 * enu) * 1e3
+    lo = t_thr_kev
+    width = tmax - lo
+    if width <= 0.0:  # cannot happen for energies drawn above E_min(threshold); never loop forever
+        return lo
+    k0 = 1.0 - a * lo + b * lo * lo
+    k1 = 1.0 - a * tmax + b * tmax * tmax
+    if k1 < 0.0:
+        k1 = 0.0
+    while True:
+        x = linear_fraction(s, k0, k1)
+        t = lo + x * width
+        kin = 1.0 - a * t + b * t * t
+        chord = k0 + (k1 - k0) * x
+        if uniform(s) * chord * qv2_sup < kin * interp_uniform(t, t0, inv_dt, qv2, row, n_q):
+            return t
+
+
+@njit(cache=True, inline="always")
+def sample_vertex(s, shape, p0, p1, p2):
+    """Uniform point in a cylinder (p0 radius, p1 height, axis z) or a box (edges p0, p1, p2), centred on 0."""
+    if shape == SHAPE_CYLINDER:
+        while True:  # rejection from the square: no trigonometry, 4/pi trials on average
+            x = 2.0 * uniform(s) - 1.0
+            y = 2.0 * uniform(s) - 1.0
+            if x * x + y * y <= 1.0:
+                return p0 * x, p0 * y, p1 * (uniform(s) - 0.5)
+    return p0 * (uniform(s) - 0.5), p1 * (uniform(s) - 0.5), p2 * (uniform(s) - 0.5)
+
+
+@njit(cache=True, inline="always")
+def sample_pulse_time(s, kind, sigma, width, separation):
+    """Proton arrival time within the pulse (ns), centred on 0."""
+    if kind == PULSE_GAUSSIAN:
+        return sigma * standard_normal(s)
+    if kind == PULSE_FLAT:
+        return width * (uniform(s) - 0.5)
+    centre = -0.5 * separation if uniform(s) < 0.5 else 0.5 * separation  # two equal bunches
+    return centre + sigma * standard_normal(s)
+
+
+@njit(cache=True)
+def sample_neutrino_events(s, n, first, tab_f, tab_i, pair_prob, pair_alias, pair_comp, pair_iso, pair_goff,
+                           pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid, bin_prob, bin_alias,
+                           iso_mass, iso_z, iso_a, qv2, out_comp, out_pdg, out_enu, out_z, out_a, out_t, out_pulse,
+                           out_time, out_x, out_y, out_z_cm):
+    """Fill rows [first, first + n) of the outputs with CEvNS events drawn with state ``s``.
+
+    tab_f = (t_thr_kev, t0_kev, dt_kev, pulse_sigma_ns, pulse_width_ns, pulse_separation_ns, live_time_ns,
+             geo_p0, geo_p1, geo_p2); tab_i = (n_pairs, pulse_kind, n_pulses, geo_shape).
+    qv2 has one row per isotope; its last column holds sup Q_v^2 above threshold.
+    """
+    t_thr, t0, inv_dt = tab_f[0], tab_f[1], 1.0 / tab_f[2]
+    sigma, width, sep, live_ns = tab_f[3], tab_f[4], tab_f[5], tab_f[6]
+    g0, g1, g2 = tab_f[7], tab_f[8], tab_f[9]
+    n_pairs, pulse_kind, n_pulses, shape = tab_i[0], tab_i[1], tab_i[2], tab_i[3]
+    n_q = qv2.shape[1] - 1
+    n_tau = comp_tau.shape[1]
+    for j in range(first, first + n):
+        p = alias_draw(uniform(s), pair_prob, pair_alias, 0, n_pairs)
+        c = pair_comp[p]
+        iso = pair_iso[p]
+        if comp_line[c] > 0.0:
+            enu = comp_line[c]
+        else:
+            b = alias_draw(uniform(s), bin_prob, bin_alias, pair_boff[p], pair_ng[p] - 1)
+            g = pair_goff[p] + b
+            x = linear_fraction(s, g_grid[g], g_grid[g + 1])
+            enu = e_grid[g] + x * (e_grid[g + 1] - e_grid[g])
+        t = sample_recoil_kev(s, enu, iso_mass[iso], t_thr, qv2, iso, n_q, t0, inv_dt, qv2[iso, n_q])
+        if pulse_kind == PULSE_NONE:
+            time = live_ns * uniform(s)
+            pulse = -1
+        else:
+            time = sample_pulse_time(s, pulse_kind, sigma, width, sep)
+            for k in range(n_tau):
+                if comp_tau[c, k] > 0.0:
+                    time += exponential(s, comp_tau[c, k])
+            pulse = int(uniform(s) * n_pulses)
+        x, y, z = sample_vertex(s, shape, g0, g1, g2)
+        out_comp[j] = c
+        out_pdg[j] = comp_pdg[c]
+        out_enu[j] = enu
+        out_z[j] = iso_z[iso]
+        out_a[j] = iso_a[iso]
+        out_t[j] = t
+        out_pulse[j] = pulse
+        out_time[j] = time
+        out_x[j] = x
+        out_y[j] = y
+        out_z_cm[j] = z
+
+
+@njit(cache=True)
+def sample_calibration_events(s, n, first, mode, t_lo, t_hi, iso_prob, iso_alias, iso_z, iso_a, live_ns, shape,
+                              g0, g1, g2, out_z, out_a, out_t, out_time, out_x, out_y, out_z_cm):
+    """Recoils at a fixed energy (mode 0, t_lo) or flat in [t_lo, t_hi) (mode 1), uniform in time and volume."""
+    n_iso = iso_z.shape[0]
+    for j in range(first, first + n):
+        iso = alias_draw(uniform(s), iso_prob, iso_alias, 0, n_iso)
+        out_z[j] = iso_z[iso]
+        out_a[j] = iso_a[iso]
+        out_t[j] = t_lo if mode == RECOIL_MONO else t_lo + (t_hi - t_lo) * uniform(s)
+        out_time[j] = live_ns * uniform(s)
+        x, y, z = sample_vertex(s, shape, g0, g1, g2)
+        out_x[j] = x
+        out_y[j] = y
+        out_z_cm[j] = z
+
+
+@njit(cache=True, parallel=True)
+def sample_neutrino_chunks(states, starts, counts, tab_f, tab_i, pair_prob, pair_alias, pair_comp, pair_iso,
+                           pair_goff, pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid, bin_prob,
+                           bin_alias, iso_mass, iso_z, iso_a, qv2, out_comp, out_pdg, out_enu, out_z, out_a, out_t,
+                           out_pulse, out_time, out_x, out_y, out_z_cm):
+    """One chunk per iteration, each with its own state row: identical output for any thread count."""
+    for k in prange(states.shape[0]):
+        sample_neutrino_events(states[k], counts[k], starts[k], tab_f, tab_i, pair_prob, pair_alias, pair_comp,
+                               pair_iso, pair_goff, pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid,
+                               bin_prob, bin_alias, iso_mass, iso_z, iso_a, qv2, out_comp, out_pdg, out_enu, out_z,
+                               out_a, out_t, out_pulse, out_time, out_x, out_y, out_z_cm)
+
+
+@njit(cache=True, parallel=True)
+def sample_calibration_chunks(states, starts, counts, mode, t_lo, t_hi, iso_prob, iso_alias, iso_z, iso_a, live_ns,
+                              shape, g0, g1, g2, out_z, out_a, out_t, out_time, out_x, out_y, out_z_cm):
+    for k in prange(states.shape[0]):
+        sample_calibration_events(states[k], counts[k], starts[k], mode, t_lo, t_hi, iso_prob, iso_alias, iso_z,
+                                  iso_a, live_ns, shape, g0, g1, g2, out_z, out_a, out_t, out_time, out_x, out_y,
+                                  out_z_cm)

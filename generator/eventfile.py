@@ -1,0 +1,403 @@
+"""The event-file schema shared by every stage: one table of events per file, HDF5 or ROOT.
+
+Layout (both formats hold the same columns; the output's extension picks the format):
+
+HDF5 (``.h5``/``.hdf5``)
+    root attributes  format = "cevns-events", format_version, stage, complete, metadata (JSON)
+    /events/<column> one 1-D chunked dataset per column, shuffle + gzip, attribute ``units``
+    jagged data      a counter dataset ``n<group>`` per event plus flat ``<group>_<field>`` datasets
+                     (attribute ``counter``), i.e. counts + content, appendable and concatenable
+ROOT (``.root``)
+    TTree ``events`` written with uproot ``mktree`` + ``extend`` (never RNTuple, which JSROOT cannot
+    read); jagged groups are records sharing one counter branch ``n<group>``; ZSTD compression;
+    TObjString ``metadata`` (JSON, same content as the HDF5 attribute).
+
+Metadata always holds format, format_version, stage, package_version, the resolved config, seed,
+chunk range and the normalisation (expected_events for the file's exposure, n_generated) plus the
+parents' provenance. Files are written under a temporary name and renamed when complete; readers
+check the format name, version and columns and fail with :class:`EventFileError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "EventFileError",
+    "EventReader",
+    "EventWriter",
+    "Jagged",
+    "file_format",
+    "provenance_hash",
+]
+
+FORMAT_NAME = "cevns-events"
+FORMAT_VERSION = 1
+TREE_NAME = "events"
+H5_GROUP = "events"
+H5_CHUNK = 1 << 16  # elements per HDF5 storage chunk
+GZIP_LEVEL = 4
+
+
+class EventFileError(ValueError):
+    """A file is missing, foreign, truncated, of another format version or lacks a column."""
+
+
+@dataclass
+class Jagged:
+    """Per-event lists stored as counts + flat content (one array per field)."""
+
+    counts: np.ndarray
+    fields: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def to_awkward(self):
+        import awkward as ak
+
+        return ak.zip({k: ak.unflatten(v, self.counts) for k, v in self.fields.items()})
+
+
+def file_format(path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix in (".h5", ".hdf5"):
+        return "hdf5"
+    if suffix == ".root":
+        return "root"
+    raise EventFileError(f"{path}: unknown extension {suffix!r}; use .h5/.hdf5 (HDF5) or .root (ROOT)")
+
+
+def provenance_hash(metadata: dict) -> str:
+    """sha256 of the metadata without its own hash: names a file's content and origin."""
+    m = {k: v for k, v in metadata.items() if k != "provenance_hash"}
+    return hashlib.sha256(json.dumps(m, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _shuffle_deflate(raw: np.ndarray, level: int) -> bytes:
+    """HDF5's shuffle filter (byte planes) followed by its deflate filter (zlib stream)."""
+    planes = raw.view(np.uint8).reshape(-1, raw.dtype.itemsize).T.tobytes()
+    return zlib.compress(planes, level)
+
+
+class _H5Column:
+    """Appends to one dataset, compressing full storage chunks in a thread pool (direct chunk writes)."""
+
+    def __init__(self, group, name, dtype, unit, attrs=None):
+        self.dtype = np.dtype(dtype)
+        self.ds = group.create_dataset(name, shape=(0,), maxshape=(None,), dtype=self.dtype, chunks=(H5_CHUNK,),
+                                       shuffle=True, compression="gzip", compression_opts=GZIP_LEVEL)
+        self.ds.attrs["units"] = unit
+        for k, v in (attrs or {}).items():
+            self.ds.attrs[k] = v
+        self.pending: list[np.ndarray] = []
+        self.n_pending = 0
+        self.n_written = 0  # elements handed to chunks so far
+        self.chunk_index = 0
+
+    def take_full_chunks(self, final: bool):
+        """Yield (chunk index, raw array of H5_CHUNK elements) ready to compress."""
+        if not self.pending:
+            return
+        data = np.concatenate(self.pending) if len(self.pending) > 1 else self.pending[0]
+        n_full = data.size // H5_CHUNK
+        for i in range(n_full):
+            yield self.chunk_index, np.ascontiguousarray(data[i * H5_CHUNK:(i + 1) * H5_CHUNK])
+            self.chunk_index += 1
+        rest = data[n_full * H5_CHUNK:]
+        if final and rest.size:
+            padded = np.zeros(H5_CHUNK, dtype=self.dtype)
+            padded[: rest.size] = rest
+            yield self.chunk_index, padded
+            self.chunk_index += 1
+            rest = rest[:0]
+        self.pending = [rest] if rest.size else []
+        self.n_pending = rest.size
+
+
+class EventWriter:
+    """Write an event table chunk by chunk; ``close()`` adds the metadata and renames into place.
+
+    ``columns``: name -> (dtype, unit); ``jagged``: group -> {field: (dtype, unit)}.
+    Use as a context manager: an exception removes the temporary file and leaves nothing behind.
+    """
+
+    def __init__(self, path, *, stage: str, columns: dict, jagged: dict | None = None, threads: int = 2,
+                 root_compression_level: int = 5):
+        self.path = Path(path)
+        self.format = file_format(self.path)
+        self.stage = stage
+        self.columns = {k: (np.dtype(d), u) for k, (d, u) in columns.items()}
+        self.jagged = {g: {f: (np.dtype(d), u) for f, (d, u) in fs.items()} for g, fs in (jagged or {}).items()}
+        self.n_events = 0
+        self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._closed = False
+        if self.format == "hdf5":
+            import h5py
+
+            self._pool = ThreadPoolExecutor(max_workers=max(1, threads))
+            self._h5 = h5py.File(self.tmp, "w")
+            self._h5.attrs["format"] = FORMAT_NAME
+            self._h5.attrs["format_version"] = FORMAT_VERSION
+            self._h5.attrs["stage"] = stage
+            self._h5.attrs["complete"] = False
+            grp = self._h5.create_group(H5_GROUP)
+            self._cols = {k: _H5Column(grp, k, d, u) for k, (d, u) in self.columns.items()}
+            for g, fs in self.jagged.items():
+                self._cols[f"n{g}"] = _H5Column(grp, f"n{g}", np.int32, "", {"counts_for": g})
+                for f, (d, u) in fs.items():
+                    self._cols[f"{g}_{f}"] = _H5Column(grp, f"{g}_{f}", d, u, {"counter": f"n{g}"})
+        else:
+            import uproot
+
+            self._root = uproot.recreate(self.tmp, compression=uproot.ZSTD(root_compression_level))
+            schema = {k: d for k, (d, _) in self.columns.items()}
+            for g, fs in self.jagged.items():
+                schema[g] = "var * {" + ", ".join(f"{f}: {d.name}" for f, (d, _) in fs.items()) + "}"
+            self._tree = self._root.mktree(TREE_NAME, schema, title="CEvNS events")
+
+    # -- writing ---------------------------------------------------------------------------------------
+    def write(self, columns: dict, jagged: dict | None = None) -> None:
+        """Append one chunk: every declared column, and each jagged group as a :class:`Jagged`."""
+        jagged = jagged or {}
+        missing = set(self.columns) - set(columns)
+        if missing:
+            raise EventFileError(f"chunk lacks column(s) {', '.join(sorted(missing))}")
+        n = len(next(iter(columns.values()))) if columns else len(next(iter(jagged.values())).counts)
+        if self.format == "hdf5":
+            for k in self.columns:
+                self._append_h5(k, np.asarray(columns[k], dtype=self.columns[k][0]))
+            for g, fs in self.jagged.items():
+                jg = jagged[g]
+                self._append_h5(f"n{g}", np.asarray(jg.counts, dtype=np.int32))
+                for f, (d, _) in fs.items():
+                    self._append_h5(f"{g}_{f}", np.asarray(jg.fields[f], dtype=d))
+            self._flush_h5(final=False)
+        else:
+            import awkward as ak
+
+            data = {k: np.asarray(columns[k], dtype=self.columns[k][0]) for k in self.columns}
+            for g, fs in self.jagged.items():
+                jg = jagged[g]
+                data[g] = ak.zip({f: ak.unflatten(np.asarray(jg.fields[f], dtype=d), np.asarray(jg.counts))
+                                  for f, (d, _) in fs.items()})
+            if n:
+                self._tree.extend(data)
+        self.n_events += n
+
+    def _append_h5(self, name, arr):
+        col = self._cols[name]
+        col.pending.append(arr)
+        col.n_pending += arr.size
+        col.n_written += arr.size
+
+    def _flush_h5(self, final: bool) -> None:
+        jobs = []
+        for col in self._cols.values():
+            if col.n_pending >= H5_CHUNK or final:
+                for idx, raw in col.take_full_chunks(final):
+                    jobs.append((col, idx, self._pool.submit(_shuffle_deflate, raw, GZIP_LEVEL)))
+        for col, idx, fut in jobs:  # write in order; compression ran in parallel
+            need = (idx + 1) * H5_CHUNK
+            if col.ds.shape[0] < need:
+                col.ds.resize((need,))
+            col.ds.id.write_direct_chunk((idx * H5_CHUNK,), fut.result(), 0)
+
+    # -- closing ---------------------------------------------------------------------------------------
+    def close(self, metadata: dict) -> dict:
+        """Write the metadata (format fields and provenance hash added), finalise and rename into place."""
+        meta = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "stage": self.stage, **metadata,
+                "n_events": self.n_events}
+        meta["columns"] = {k: u for k, (_, u) in self.columns.items()}
+        meta["jagged"] = {g: {f: u for f, (_, u) in fs.items()} for g, fs in self.jagged.items()}
+        meta["provenance_hash"] = provenance_hash(meta)
+        text = json.dumps(meta, sort_keys=True, default=str)
+        if self.format == "hdf5":
+            self._flush_h5(final=True)
+            for col in self._cols.values():
+                col.ds.resize((col.n_written,))
+            self._h5.attrs["metadata"] = text
+            self._h5.attrs["complete"] = True
+            self._h5.close()
+            self._pool.shutdown()
+        else:
+            self._root["metadata"] = text
+            self._root.close()
+        os.replace(self.tmp, self.path)
+        self._closed = True
+        return meta
+
+    def abort(self) -> None:
+        if self._closed:
+            return
+        try:
+            if self.format == "hdf5":
+                self._h5.close()
+                self._pool.shutdown(cancel_futures=True)
+            else:
+                self._root.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+            self._closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None or not self._closed:
+            self.abort()
+        return False
+
+
+class EventReader:
+    """Open and validate an event file; read metadata, whole columns or chunks.
+
+    ``stage`` (optional) demands the file come from that stage; ``require`` lists columns that must exist.
+    """
+
+    def __init__(self, path, *, stage: str | None = None, require=()):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise EventFileError(f"{self.path}: no such file")
+        self.format = file_format(self.path)
+        if self.format == "hdf5":
+            self._open_h5()
+        else:
+            self._open_root()
+        fmt = self.metadata.get("format")
+        if fmt != FORMAT_NAME:
+            raise EventFileError(f"{self.path}: not a {FORMAT_NAME} file (format {fmt!r})")
+        version = self.metadata.get("format_version")
+        if version != FORMAT_VERSION:
+            age = "an older" if isinstance(version, int) and version < FORMAT_VERSION else "another"
+            raise EventFileError(f"{self.path}: written in {age} format version ({version}); this version of "
+                                 f"the package reads version {FORMAT_VERSION}: regenerate the file")
+        if stage is not None and self.metadata.get("stage") != stage:
+            raise EventFileError(f"{self.path}: expected a {stage!r} file, this one is from stage "
+                                 f"{self.metadata.get('stage')!r}")
+        missing = [c for c in require if c not in self.columns]
+        if missing:
+            raise EventFileError(f"{self.path}: missing column(s) {', '.join(missing)}; "
+                                 f"present: {', '.join(self.columns)}")
+
+    def _open_h5(self):
+        import h5py
+
+        try:
+            f = h5py.File(self.path, "r")
+        except OSError as e:
+            raise EventFileError(f"{self.path}: not a readable HDF5 file (foreign or truncated): {e}") from None
+        with f:
+            if f.attrs.get("format") != FORMAT_NAME or "metadata" not in f.attrs:
+                raise EventFileError(f"{self.path}: not a {FORMAT_NAME} file (no format attribute)")
+            if not bool(f.attrs.get("complete", False)):
+                raise EventFileError(f"{self.path}: incomplete file (the writer did not finish)")
+            self.metadata = json.loads(f.attrs["metadata"])
+            grp = f[H5_GROUP]
+            lengths = {k: grp[k].shape[0] for k in grp}
+        self._finish_columns(lengths)
+
+    def _open_root(self):
+        import uproot
+
+        try:
+            f = uproot.open(self.path)
+            text = str(f["metadata"]) if "metadata" in f else None
+            tree = f[TREE_NAME] if TREE_NAME in f else None
+        except Exception as e:  # uproot raises many kinds on foreign or truncated files
+            raise EventFileError(f"{self.path}: not a readable ROOT file (foreign or truncated): {e}") from None
+        if text is None or tree is None:
+            raise EventFileError(f"{self.path}: not a {FORMAT_NAME} file (no metadata or events tree)")
+        try:
+            self.metadata = json.loads(text)
+        except json.JSONDecodeError:
+            raise EventFileError(f"{self.path}: unreadable metadata") from None
+        self._root_file = f
+        self._tree = tree
+        self._finish_columns({k: tree.num_entries for k in tree.keys()})
+
+    def _finish_columns(self, lengths):
+        self.columns = list(self.metadata.get("columns", {}))
+        self.jagged = {g: list(fs) for g, fs in self.metadata.get("jagged", {}).items()}
+        self.n_events = int(self.metadata.get("n_events", 0))
+        expected = set(self.columns) | {f"n{g}" for g in self.jagged}
+        if self.format == "hdf5":
+            expected |= {f"{g}_{f}" for g, fs in self.jagged.items() for f in fs}
+        missing = sorted(expected - set(lengths))
+        if missing:
+            raise EventFileError(f"{self.path}: truncated or damaged: column(s) {', '.join(missing)} missing")
+        bad = [c for c in self.columns if lengths[c] != self.n_events]
+        if bad:
+            raise EventFileError(f"{self.path}: truncated or damaged: column(s) {', '.join(bad)} hold "
+                                 f"{lengths[bad[0]]} entries, metadata says {self.n_events}")
+
+    @property
+    def units(self) -> dict[str, str]:
+        return self.metadata.get("columns", {})
+
+    def iter_chunks(self, step: int = 1_000_000, columns=None, jagged=None):
+        """Yield (columns dict, jagged dict) for consecutive blocks of ``step`` events."""
+        cols = list(self.columns if columns is None else columns)
+        groups = list(self.jagged if jagged is None else jagged)
+        for c in cols:
+            if c not in self.columns:
+                raise EventFileError(f"{self.path}: no column {c!r}; present: {', '.join(self.columns)}")
+        for g in groups:
+            if g not in self.jagged:
+                raise EventFileError(f"{self.path}: no jagged group {g!r}; present: {', '.join(self.jagged) or 'none'}")
+        if self.format == "hdf5":
+            yield from self._iter_h5(step, cols, groups)
+        else:
+            yield from self._iter_root(step, cols, groups)
+
+    def _iter_h5(self, step, cols, groups):
+        import h5py
+
+        with h5py.File(self.path, "r") as f:
+            grp = f[H5_GROUP]
+            offsets = {g: 0 for g in groups}
+            for start in range(0, self.n_events, step):
+                stop = min(start + step, self.n_events)
+                out = {c: grp[c][start:stop] for c in cols}
+                jag = {}
+                for g in groups:
+                    counts = grp[f"n{g}"][start:stop]
+                    lo = offsets[g]
+                    hi = lo + int(counts.sum())
+                    jag[g] = Jagged(counts, {fld: grp[f"{g}_{fld}"][lo:hi] for fld in self.jagged[g]})
+                    offsets[g] = hi
+                yield out, jag
+
+    def _iter_root(self, step, cols, groups):
+        import awkward as ak
+
+        names = cols + [f"{g}_{fld}" for g in groups for fld in self.jagged[g]] + [f"n{g}" for g in groups]
+        if not names:
+            return
+        for arrays in self._tree.iterate(names, step_size=step, library="ak"):
+            out = {c: ak.to_numpy(arrays[c]) for c in cols}
+            jag = {}
+            for g in groups:
+                counts = ak.to_numpy(arrays[f"n{g}"]).astype(np.int32)
+                jag[g] = Jagged(counts, {fld: ak.to_numpy(ak.flatten(arrays[f"{g}_{fld}"]))
+                                         for fld in self.jagged[g]})
+            yield out, jag
+
+    def read(self, columns=None, jagged=None):
+        """All events at once (small files, tests): (columns dict, jagged dict)."""
+        cols = list(self.columns if columns is None else columns)
+        groups = list(self.jagged if jagged is None else jagged)
+        parts = list(self.iter_chunks(max(self.n_events, 1), cols, groups))
+        if not parts:
+            from numpy import empty
+
+            return {c: empty(0) for c in cols}, {g: Jagged(empty(0, np.int32)) for g in groups}
+        return parts[0]

@@ -1,0 +1,220 @@
+"""Event sampler: tables built once per (source, target), then numba kernels draw the events.
+
+Per event: (component, isotope) pair from an alias table weighted by the expected rate; E_nu from the
+pair's piecewise-linear density p(E) sigma_thr(E) (alias over bins, exact inversion inside a bin);
+T from dsigma/dT by rejection (see :func:`generator._kernels.sample_recoil_kev`); the time (pulse index
+and time in the pulse = proton pulse (x) decay chain, or uniform over the live time); a vertex uniform
+in the active volume.
+
+Randomness: chunk k of a run draws from ``SeedSequence(seed, spawn_key=(STAGE_GENERATOR, k))``, so the
+events depend only on (seed, chunk size, k): not on threads, jobs or which chunks a job holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _kernels as K
+from ._rng import chunk_states
+from .config import CALIBRATION_KINDS
+from .cross_section import weak_charge
+from .experiment import Experiment
+from .kinematics import enu_min_mev, t_max_kev
+from .rates import RateTable, expected_rates, pair_energy_grid
+
+__all__ = [
+    "EVENT_COLUMNS_TRUTH",
+    "STAGE_GENERATOR",
+    "SamplerTables",
+    "alias_table",
+    "chunk_sizes",
+    "sample_chunks",
+]
+
+STAGE_GENERATOR = 0
+COUNT_STREAM = 2**32 - 1  # spawn key of the pseudo-experiment's Poisson count (never a chunk index)
+N_RECOIL_GRID = 4096
+
+# name -> (dtype, unit)
+EVENT_COLUMNS_TRUTH = {
+    "event_id": (np.int64, ""),
+    "component": (np.int16, ""),
+    "nu_pdg": (np.int16, ""),
+    "enu_mev": (np.float64, "MeV"),
+    "target_z": (np.int16, ""),
+    "target_a": (np.int16, ""),
+    "t_nr_kev": (np.float64, "keV"),
+    "pulse_index": (np.int64, ""),
+    "time_ns": (np.float64, "ns"),
+    "x_cm": (np.float32, "cm"),
+    "y_cm": (np.float32, "cm"),
+    "z_cm": (np.float32, "cm"),
+    "weight": (np.float64, ""),
+}
+
+
+def alias_table(weights) -> tuple[np.ndarray, np.ndarray]:
+    """Walker/Vose alias table (probabilities, aliases) for drawing index i with probability w_i / sum w."""
+    w = np.asarray(weights, dtype=np.float64)
+    n = w.size
+    if n == 0 or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError("alias table needs finite, non-negative weights with a positive sum")
+    scaled = w * (n / w.sum())
+    prob = np.ones(n)
+    alias = np.arange(n, dtype=np.int64)
+    small = [i for i in range(n) if scaled[i] < 1.0]
+    large = [i for i in range(n) if scaled[i] >= 1.0]
+    while small and large:
+        s, big = small.pop(), large.pop()
+        prob[s] = scaled[s]
+        alias[s] = big
+        scaled[big] -= 1.0 - scaled[s]
+        (small if scaled[big] < 1.0 else large).append(big)
+    return prob, alias
+
+
+def chunk_sizes(n_events: int, chunk_size: int) -> np.ndarray:
+    """Events per chunk: all full except possibly the last."""
+    n_chunks = -(-n_events // chunk_size)
+    sizes = np.full(n_chunks, chunk_size, dtype=np.int64)
+    if n_chunks:
+        sizes[-1] = n_events - chunk_size * (n_chunks - 1)
+    return sizes
+
+
+@dataclass
+class SamplerTables:
+    """Everything the kernels need, as flat arrays, plus the rate table they reproduce."""
+
+    calibration: bool
+    rates: RateTable
+    component_names: tuple[str, ...]
+    arrays: dict
+
+    @property
+    def expected_events(self) -> float:
+        return self.rates.expected_events
+
+    @classmethod
+    def build(cls, exp: Experiment) -> SamplerTables:
+        cfg = exp.config
+        geo = cfg.target.geometry
+        shape = K.SHAPE_CYLINDER if geo.shape == "cylinder" else K.SHAPE_BOX
+        gp = (geo.radius_cm, geo.height_cm, 0.0) if shape == K.SHAPE_CYLINDER else (
+            geo.size_x_cm, geo.size_y_cm, geo.size_z_cm)
+        isos = exp.material.isotopes
+        iso_z = np.array([i.z for i in isos], dtype=np.int16)
+        iso_a = np.array([i.a for i in isos], dtype=np.int16)
+        rates = expected_rates(exp, use_efficiency=False)
+        if cfg.source_kind in CALIBRATION_KINDS:
+            frac = exp.material.nuclei_per_kg()
+            prob, alias = alias_table(frac)
+            s = cfg.source
+            mode = K.RECOIL_MONO if cfg.source_kind == "mono_recoil" else K.RECOIL_FLAT
+            lo = s.recoil_kevnr if mode == K.RECOIL_MONO else s.recoil_min_kevnr
+            hi = s.recoil_kevnr if mode == K.RECOIL_MONO else s.recoil_max_kevnr
+            arrays = dict(mode=mode, t_lo=float(lo), t_hi=float(hi), iso_prob=prob, iso_alias=alias, iso_z=iso_z,
+                          iso_a=iso_a, live_ns=exp.live_time_s * 1e9, shape=shape, g0=gp[0], g1=gp[1], g2=gp[2])
+            return cls(True, rates, (cfg.source_kind,), arrays)
+
+        src, model, thr = exp.source, exp.model, exp.threshold_kevnr
+        comps = src.components
+        pairs = [(ci, ii) for ci in range(len(comps)) for ii in range(len(isos)) if rates.events[ci, ii] > 0]
+        pair_w = np.array([rates.events[ci, ii] for ci, ii in pairs])
+        pair_prob, pair_alias = alias_table(pair_w)
+        e_parts, g_parts, bp_parts, ba_parts = [], [], [], []
+        pair_goff, pair_boff, pair_ng = [], [], []
+        goff = boff = 0
+        for ci, ii in pairs:
+            comp = comps[ci]
+            if comp.is_line:
+                e, g = np.zeros(2), np.zeros(2)  # unused placeholder keeps offsets simple
+                bp, ba = np.ones(1), np.zeros(1, dtype=np.int64)
+            else:
+                e, g = pair_energy_grid(comp, isos[ii], model, thr)
+                bins = 0.5 * (g[1:] + g[:-1]) * np.diff(e)
+                bp, ba = alias_table(bins)
+            pair_goff.append(goff)
+            pair_boff.append(boff)
+            pair_ng.append(e.size)
+            goff += e.size
+            boff += bp.size
+            e_parts.append(e)
+            g_parts.append(g)
+            bp_parts.append(bp)
+            ba_parts.append(ba)
+
+        # Q_v^2(T) per isotope on a uniform grid from the threshold to the highest reachable recoil.
+        e_top = max(c.e_max_mev for c in comps)
+        t_top = max(float(t_max_kev(e_top, model.mass_mev(i))) for i in isos)
+        t_grid = np.linspace(thr, t_top, N_RECOIL_GRID)
+        qv2 = np.empty((len(isos), N_RECOIL_GRID + 1))
+        for ii, iso in enumerate(isos):
+            q = weak_charge(t_grid, iso, model) ** 2
+            qv2[ii, :-1] = q
+            qv2[ii, -1] = q.max() * (1.0 + 1e-9)  # supremum above threshold for the rejection envelope
+
+        comp_tau = np.zeros((len(comps), 2))
+        for ci, c in enumerate(comps):
+            comp_tau[ci, : len(c.decay_times_ns)] = c.decay_times_ns
+        pulse = src.pulse
+        pulse_kind = K.PULSE_NONE if not src.pulsed else {
+            "gaussian": K.PULSE_GAUSSIAN, "flat": K.PULSE_FLAT, "double_gaussian": K.PULSE_DOUBLE_GAUSSIAN}[pulse.kind]
+        tab_f = np.array([thr, t_grid[0], t_grid[1] - t_grid[0],
+                          pulse.sigma_ns if pulse else 0.0, pulse.width_ns if pulse else 0.0,
+                          pulse.separation_ns if pulse else 0.0, src.live_time_s * 1e9, *gp])
+        tab_i = np.array([len(pairs), pulse_kind, max(src.n_pulses, 1), shape], dtype=np.int64)
+        arrays = dict(
+            tab_f=tab_f, tab_i=tab_i, pair_prob=pair_prob, pair_alias=pair_alias,
+            pair_comp=np.array([p[0] for p in pairs], dtype=np.int64),
+            pair_iso=np.array([p[1] for p in pairs], dtype=np.int64),
+            pair_goff=np.array(pair_goff, dtype=np.int64), pair_boff=np.array(pair_boff, dtype=np.int64),
+            pair_ng=np.array(pair_ng, dtype=np.int64),
+            comp_line=np.array([c.line_mev if c.is_line else 0.0 for c in comps]),
+            comp_pdg=np.array([c.nu_pdg for c in comps], dtype=np.int16), comp_tau=comp_tau,
+            e_grid=np.concatenate(e_parts), g_grid=np.concatenate(g_parts),
+            bin_prob=np.concatenate(bp_parts), bin_alias=np.concatenate(ba_parts).astype(np.int64),
+            iso_mass=np.array([model.mass_mev(i) for i in isos]), iso_z=iso_z, iso_a=iso_a, qv2=qv2,
+        )
+        return cls(False, rates, tuple(c.name for c in comps), arrays)
+
+
+_NEUTRINO_ARGS = ("tab_f", "tab_i", "pair_prob", "pair_alias", "pair_comp", "pair_iso", "pair_goff", "pair_boff",
+                  "pair_ng", "comp_line", "comp_pdg", "comp_tau", "e_grid", "g_grid", "bin_prob", "bin_alias",
+                  "iso_mass", "iso_z", "iso_a", "qv2")
+_CALIB_ARGS = ("mode", "t_lo", "t_hi", "iso_prob", "iso_alias", "iso_z", "iso_a", "live_ns", "shape", "g0", "g1", "g2")
+
+
+def empty_truth(n: int) -> dict[str, np.ndarray]:
+    return {name: np.zeros(n, dtype=dt) for name, (dt, _) in EVENT_COLUMNS_TRUTH.items()}
+
+
+def sample_chunks(tables: SamplerTables, seed: int, chunk_ids, sizes, chunk_size: int,
+                  weight: float) -> dict[str, np.ndarray]:
+    """Draw the events of the given global chunk indices (sizes = events per chunk), in chunk order."""
+    chunk_ids = np.asarray(chunk_ids, dtype=np.int64)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    n = int(sizes.sum())
+    out = empty_truth(n)
+    states = chunk_states(seed, chunk_ids, STAGE_GENERATOR)
+    a = tables.arrays
+    if tables.calibration:
+        K.sample_calibration_chunks(states, starts, sizes, *(a[k] for k in _CALIB_ARGS), out["target_z"],
+                                    out["target_a"], out["t_nr_kev"], out["time_ns"], out["x_cm"], out["y_cm"],
+                                    out["z_cm"])
+        out["pulse_index"][:] = -1
+    else:
+        K.sample_neutrino_chunks(states, starts, sizes, *(a[k] for k in _NEUTRINO_ARGS), out["component"],
+                                 out["nu_pdg"], out["enu_mev"], out["target_z"], out["target_a"], out["t_nr_kev"],
+                                 out["pulse_index"], out["time_ns"], out["x_cm"], out["y_cm"], out["z_cm"])
+    for k, s, c in zip(starts, sizes, chunk_ids, strict=True):
+        out["event_id"][k:k + s] = c * chunk_size + np.arange(s)
+    out["weight"][:] = weight
+    return out
+
+
+def enu_min_for(iso, model, thr):
+    return float(enu_min_mev(thr, model.mass_mev(iso)))
