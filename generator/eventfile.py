@@ -257,6 +257,19 @@ class EventWriter:
         return False
 
 
+def _check_root_header(path: Path) -> None:
+    """A ROOT file starts with 'root', its version and fBEGIN/fEND: a shorter file was cut off."""
+    with path.open("rb") as f:
+        head = f.read(21)
+    if len(head) < 21 or head[:4] != b"root":
+        raise EventFileError(f"{path}: not a readable ROOT file (foreign or truncated: no ROOT header)")
+    version = int.from_bytes(head[4:8], "big")
+    end = int.from_bytes(head[12:20], "big") if version >= 1000000 else int.from_bytes(head[12:16], "big")
+    size = path.stat().st_size
+    if size < end:
+        raise EventFileError(f"{path}: truncated ROOT file ({size} bytes, the header says {end})")
+
+
 class EventReader:
     """Open and validate an event file; read metadata, whole columns or chunks.
 
@@ -308,6 +321,7 @@ class EventReader:
     def _open_root(self):
         import uproot
 
+        _check_root_header(self.path)
         try:
             f = uproot.open(self.path)
             text = str(f["metadata"]) if "metadata" in f else None

@@ -55,6 +55,12 @@ class RunPlan:
         return int(self.sizes[self.first_chunk:self.stop_chunk].sum())
 
 
+def pseudo_experiment_count(seed: int, expected_events: float) -> int:
+    """N ~ Poisson(expected) from its own stream of the seed: the same N in every job of a run."""
+    count_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(STAGE_GENERATOR, COUNT_STREAM)))
+    return int(count_rng.poisson(expected_events))
+
+
 def plan_run(cfg: Config, *, n_events=None, seed=None, mode=None, chunks=None) -> RunPlan:
     g = cfg.generator
     seed = g.seed if seed is None else int(seed)
@@ -63,8 +69,7 @@ def plan_run(cfg: Config, *, n_events=None, seed=None, mode=None, chunks=None) -
         raise ConfigError(f"--n-events {n_events}: must be > 0")
     tables = SamplerTables.build(Experiment.from_config(cfg))
     if mode == "pseudo_experiment":
-        count_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(STAGE_GENERATOR, COUNT_STREAM)))
-        n_total = int(count_rng.poisson(tables.expected_events))
+        n_total = pseudo_experiment_count(seed, tables.expected_events)
     else:
         n_total = int(g.n_events if n_events is None else n_events)
     sizes = chunk_sizes(n_total, g.chunk_size)

@@ -88,11 +88,13 @@ def pair_energy_grid(component, iso, model, threshold_kev=0.0, efficiency=None):
     return e, g
 
 
-def folded_sigma(component, iso, model, threshold_kev=0.0, efficiency=None) -> float:
-    """<sigma> = int p(E) sigma(E) dE for one component (cm^2)."""
+def folded_sigma(component, iso, model, threshold_kev=0.0, efficiency=None, grids=None, key=None) -> float:
+    """<sigma> = int p(E) sigma(E) dE for one component (cm^2); ``grids[key]`` keeps the pair's density."""
     if component.is_line:
         return float(sigma_cm2(component.line_mev, iso, model, threshold_kev, efficiency))
     e, g = pair_energy_grid(component, iso, model, threshold_kev, efficiency)
+    if grids is not None:
+        grids[key] = (e, g)
     return float(np.trapezoid(g, e))
 
 
@@ -107,8 +109,11 @@ def _calibration_rates(exp: Experiment) -> RateTable:
                      {"live_days": cfg.exposure.live_days, "mass_kg": exp.mass_kg})
 
 
-def expected_rates(exp: Experiment, *, use_efficiency: bool = True) -> RateTable:
-    """Expected events per (component, isotope) above the threshold, optionally with the efficiency."""
+def expected_rates(exp: Experiment, *, use_efficiency: bool = True, grids: dict | None = None) -> RateTable:
+    """Expected events per (component, isotope) above the threshold, optionally with the efficiency.
+
+    ``grids``, if given, receives the energy density of each (component, isotope) pair (for the sampler).
+    """
     if exp.config.source_kind in CALIBRATION_KINDS:
         return _calibration_rates(exp)
     src, model = exp.source, exp.model
@@ -128,8 +133,10 @@ def expected_rates(exp: Experiment, *, use_efficiency: bool = True) -> RateTable
     fluence = np.array([c.fluence_cm2 for c in src.components])
     for ci, comp in enumerate(src.components):
         for ii, iso in enumerate(isos):
-            events[ci, ii] = comp.fluence_cm2 * n_nuclei[ii] * folded_sigma(comp, iso, model, thr, eff)
-            fav[ii] += comp.fluence_cm2 * folded_sigma(comp, iso, model)
+            events[ci, ii] = comp.fluence_cm2 * n_nuclei[ii] * folded_sigma(comp, iso, model, thr, eff, grids,
+                                                                            (ci, ii))
+            fav[ii] += comp.fluence_cm2 * (folded_sigma(comp, iso, model) if thr > 0 or eff is not None
+                                           else events[ci, ii] / (comp.fluence_cm2 * n_nuclei[ii]))
     fav /= fluence.sum()
     weights = n_nuclei / n_nuclei.sum()
     exposure = dict(src.exposure, mass_kg=exp.mass_kg, live_time_s=src.live_time_s,

@@ -22,7 +22,7 @@ from .config import CALIBRATION_KINDS
 from .cross_section import weak_charge
 from .experiment import Experiment
 from .kinematics import enu_min_mev, t_max_kev
-from .rates import RateTable, expected_rates, pair_energy_grid
+from .rates import RateTable, expected_rates
 
 __all__ = [
     "EVENT_COLUMNS_TRUTH",
@@ -107,7 +107,8 @@ class SamplerTables:
         isos = exp.material.isotopes
         iso_z = np.array([i.z for i in isos], dtype=np.int16)
         iso_a = np.array([i.a for i in isos], dtype=np.int16)
-        rates = expected_rates(exp, use_efficiency=False)
+        grids: dict = {}
+        rates = expected_rates(exp, use_efficiency=False, grids=grids)
         if cfg.source_kind in CALIBRATION_KINDS:
             frac = exp.material.nuclei_per_kg()
             prob, alias = alias_table(frac)
@@ -133,7 +134,7 @@ class SamplerTables:
                 e, g = np.zeros(2), np.zeros(2)  # unused placeholder keeps offsets simple
                 bp, ba = np.ones(1), np.zeros(1, dtype=np.int64)
             else:
-                e, g = pair_energy_grid(comp, isos[ii], model, thr)
+                e, g = grids[(ci, ii)]
                 bins = 0.5 * (g[1:] + g[:-1]) * np.diff(e)
                 bp, ba = alias_table(bins)
             pair_goff.append(goff)

@@ -1,0 +1,33 @@
+"""Shared test helpers: an independent ROOT reader (JSROOT under node) when one is installed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+JSROOT_DIRS = [Path(p) for p in (os.environ.get("CEVNS_JSROOT_DIR"),) if p] + [ROOT / ".ci" / "jsroot"]
+
+
+def jsroot_dir() -> Path | None:
+    if not shutil.which("node"):
+        return None
+    for d in JSROOT_DIRS:
+        if (d / "node_modules" / "jsroot").is_dir():
+            return d
+    return None
+
+
+def jsroot_summary(path) -> dict:
+    """Entries, per-branch sums and the metadata TObjString as JSROOT reads them."""
+    d = jsroot_dir()
+    script = d / "jsroot_summary.mjs"
+    shutil.copy(ROOT / "tests" / "tools" / "jsroot_summary.mjs", script)  # ESM imports resolve beside the script
+    out = subprocess.run(["node", str(script), str(Path(path).resolve())], capture_output=True, text=True,
+                         timeout=300, cwd=d)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr)
+    return json.loads(out.stdout)
