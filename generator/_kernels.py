@@ -188,7 +188,7 @@ def sample_calibration_events(s, n, first, mode, t_lo, t_hi, iso_prob, iso_alias
         out_z_cm[j] = z
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def sample_neutrino_chunks(states, starts, counts, tab_f, tab_i, pair_prob, pair_alias, pair_comp, pair_iso,
                            pair_goff, pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid, bin_prob,
                            bin_alias, iso_mass, iso_z, iso_a, qv2, out_comp, out_pdg, out_enu, out_z, out_a, out_t,
@@ -201,7 +201,7 @@ def sample_neutrino_chunks(states, starts, counts, tab_f, tab_i, pair_prob, pair
                                out_a, out_t, out_pulse, out_time, out_x, out_y, out_z_cm)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def sample_calibration_chunks(states, starts, counts, mode, t_lo, t_hi, iso_prob, iso_alias, iso_z, iso_a, live_ns,
                               shape, g0, g1, g2, out_z, out_a, out_t, out_time, out_x, out_y, out_z_cm):
     for k in prange(states.shape[0]):

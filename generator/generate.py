@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import platform
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -98,11 +99,19 @@ def generate(cfg: Config, output, *, n_events=None, seed=None, mode=None, thread
     with EventWriter(output, stage="generator", columns=columns, threads=threads) as writer, tqdm(
             total=plan.n_events_here, unit="ev", unit_scale=True, desc="generate", disable=None if progress is None
             else not progress) as bar:
-        for start in range(0, len(ids), batch):
-            block = ids[start:start + batch]
-            events = sample_chunks(tables, plan.seed, block, plan.sizes[block], plan.chunk_size, plan.weight)
-            writer.write(events)
-            bar.update(int(plan.sizes[block].sum()))
+        blocks = [ids[s:s + batch] for s in range(0, len(ids), batch)]
+
+        def draw(block):
+            return sample_chunks(tables, plan.seed, block, plan.sizes[block], plan.chunk_size, plan.weight)
+
+        # Draw block k+1 (numba, GIL released) while block k is compressed and written.
+        with ThreadPoolExecutor(max_workers=1) as ahead:
+            pending = ahead.submit(draw, blocks[0]) if blocks else None
+            for k, block in enumerate(blocks):
+                events = pending.result()
+                pending = ahead.submit(draw, blocks[k + 1]) if k + 1 < len(blocks) else None
+                writer.write(events)
+                bar.update(int(plan.sizes[block].sum()))
         meta = writer.close(run_metadata(plan))
     return meta
 

@@ -25,9 +25,10 @@ SOLAR_MODELS = {
 SOLAR_COMPONENTS = ("pp", "pep", "hep", "be7", "b8", "n13", "o15", "f17")
 _SHAPE_FILES = {"pp": "pp.csv", "hep": "hep.csv", "b8": "b8_winter2006.csv", "n13": "n13.csv",
                 "o15": "o15.csv", "f17": "f17.csv"}
-# 7Be electron capture: to the 7Li ground state (862 keV line) 89.6 %, to the 478 keV state (384 keV) 10.4 %
-# (Bahcall, PRD 49, 3923 (1994)); pep line at 1.442 MeV.
-BE7_LINES_MEV = ((0.8618, 0.896), (0.3843, 0.104))
+# 7Be electron capture: lines at 861.8 and 384.3 keV (Bahcall, PRD 49, 3923 (1994)); the branch to the
+# 477.6 keV 7Li state is the 477.6 keV gamma intensity, 10.44(4) % (current nuclear data), so 89.56 / 10.44 %.
+# pep line at 1.442 MeV.
+BE7_LINES_MEV = ((0.8618, 0.8956), (0.3843, 0.1044))
 PEP_LINE_MEV = 1.442
 
 
