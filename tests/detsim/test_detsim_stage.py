@@ -1,0 +1,117 @@
+"""The detsim stage end to end: formats, provenance, timing windows, reproducibility, errors."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from detsim.config import load_detector
+from detsim.simulate import simulate_detector
+from generator.config import load_config
+from generator.constants import TAU_MUON_NS, TAU_PION_NS
+from generator.eventfile import EventFileError, EventReader
+from generator.generate import generate
+
+SNS_GE = ["target.material=Ge", "target.mass_kg=10", "generator.chunk_size=20000"]
+
+
+@pytest.fixture(scope="module")
+def sns_ge(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sns")
+    gen = d / "gen.h5"
+    generate(load_config(preset="sns_csi", overrides=SNS_GE), gen, n_events=60_000, progress=False)
+    return gen
+
+
+@pytest.mark.parametrize("fin, fout", [(".h5", ".root"), (".root", ".h5")])
+def test_formats_and_provenance(tmp_path, fin, fout):
+    gen = tmp_path / f"gen{fin}"
+    gm = generate(load_config(preset="reactor_ge", overrides=["generator.chunk_size=20000"]), gen,
+                  n_events=30_000, progress=False)
+    out = tmp_path / f"det{fout}"
+    meta = simulate_detector(gen, out, load_detector("conus_plus"), progress=False)
+    r = EventReader(out, stage="detsim", require=["e_det_kevee", "triggered", "psd_pass", "origin"])
+    cols, _ = r.read()
+    truth, _ = EventReader(gen).read()
+    for k in truth:
+        np.testing.assert_array_equal(cols[k], truth[k])  # truth carried over unchanged
+    assert np.all(cols["origin"] == 0)
+    assert meta["parent_provenance_hash"] == gm["provenance_hash"]
+    assert meta["expected_events"] == pytest.approx(gm["expected_events"])
+    assert meta["psd"]["bulk_acceptance"] == 0.9
+
+
+def test_reproducible_over_job_splits(tmp_path):
+    cfg = load_config(preset="reactor_ge", overrides=["generator.chunk_size=10000"])
+    det = load_detector("conus_plus")
+    generate(cfg, tmp_path / "all.h5", n_events=30_000, progress=False)
+    simulate_detector(tmp_path / "all.h5", tmp_path / "all_d.h5", det, progress=False, threads=1)
+    parts = []
+    for a, b in ((0, 1), (1, 3)):
+        generate(cfg, tmp_path / f"g{a}.h5", n_events=30_000, chunks=(a, b), progress=False)
+        simulate_detector(tmp_path / f"g{a}.h5", tmp_path / f"d{a}.h5", det, progress=False, threads=2)
+        parts.append(EventReader(tmp_path / f"d{a}.h5").read()[0])
+    whole = EventReader(tmp_path / "all_d.h5").read()[0]
+    for k in whole:
+        np.testing.assert_array_equal(np.concatenate([p[k] for p in parts]), whole[k])
+
+
+def test_beam_windows_and_duty_factor(tmp_path, sns_ge):
+    det = load_detector("coherent_ge_mini")
+    meta = simulate_detector(sns_ge, tmp_path / "d.h5", det, progress=False)
+    c, _ = EventReader(tmp_path / "d.h5").read()
+    t = det.timing
+    on = (c["time_ns"] >= t.on_start_ns) & (c["time_ns"] < t.on_start_ns + t.on_length_ns)
+    off = (c["time_ns"] >= t.off_start_ns) & (c["time_ns"] < t.off_start_ns + t.off_length_ns)
+    np.testing.assert_array_equal(c["on_beam"], on)
+    np.testing.assert_array_equal(c["off_beam"], off)
+    assert not c["off_beam"].any()  # beam neutrinos never arrive before the pulse
+    assert meta["beam_windows"]["duty_factor"] == pytest.approx(60 * 6e-6)
+    np.testing.assert_allclose(c["abs_time_s"], c["pulse_index"] / 60.0 + c["time_ns"] * 1e-9)
+
+
+def test_prompt_and_delayed_keep_their_time_shapes(tmp_path, sns_ge):
+    simulate_detector(sns_ge, tmp_path / "d.root", load_detector("coherent_ge_mini"), progress=False)
+    r = EventReader(tmp_path / "d.root")
+    c, _ = r.read()
+    comps = r.metadata["components"]
+    sel = c["triggered"]
+    prompt = c["time_ns"][sel & (c["component"] == comps.index("prompt_nu_mu"))]
+    delayed = c["time_ns"][sel & (c["component"] == comps.index("delayed_nu_e"))]
+    sigma = 150.0
+    assert stats.kstest(prompt, stats.exponnorm(TAU_PION_NS / sigma, scale=sigma).cdf).pvalue > 1e-3
+    assert np.mean(delayed) == pytest.approx(TAU_PION_NS + TAU_MUON_NS, rel=0.05)
+    assert np.median(prompt) < 200 < np.median(delayed)
+
+
+def run_cli(*args):
+    code = "import sys; from detsim.cli import detsim_main; sys.exit(detsim_main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_and_errors(tmp_path, sns_ge):
+    out = tmp_path / "d.h5"
+    r = run_cli(str(sns_ge), "-o", str(out), "--detector", "coherent_ge_mini", "--quiet", "--set",
+                "hpge.fano=0.12")
+    assert r.returncode == 0, r.stderr
+    assert EventReader(out).metadata["detector"]["hpge"]["fano"] == 0.12
+    r = run_cli(str(out), "-o", str(tmp_path / "again.h5"), "--detector", "conus_plus")
+    assert r.returncode == 2 and "expected a 'generator' file" in r.stderr
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n garbage")
+    r = run_cli(str(bad), "-o", str(tmp_path / "x.h5"), "--detector", "conus_plus")
+    assert r.returncode == 2 and "not a readable HDF5 file" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli(str(sns_ge), "-o", str(tmp_path / "x.h5"), "--detector", "nope")
+    assert r.returncode == 2 and "unknown detector 'nope'" in r.stderr
+    r = run_cli(str(sns_ge), "-o", str(tmp_path / "x.h5"), "--detector", "conus_plus", "--set", "hpge.fano=2")
+    assert r.returncode == 2 and "hpge.fano = 2" in r.stderr
+    assert not (tmp_path / "x.h5").exists()
+    r = run_cli("--list-detectors")
+    assert "conus_plus" in r.stdout and "coherent_ge_mini" in r.stdout
+
+
+def test_missing_input_file(tmp_path):
+    with pytest.raises(EventFileError, match="no such file"):
+        simulate_detector(tmp_path / "none.h5", tmp_path / "o.h5", load_detector("conus_plus"))
