@@ -16,7 +16,10 @@ from .quenching import QUENCHING_MODELS, QuenchingModel
 
 __all__ = ["DetectorConfig", "list_detectors", "load_detector"]
 
-TECHNOLOGIES = ("hpge",)
+# technology -> module implementing it: ``section_class`` (typed config of its TOML section, named like the
+# technology), ``steps(det, geometry, gen_meta)`` and ``metadata(det, gen_meta)``.
+TECHNOLOGY_MODULES = {"hpge": "detsim.hpge", "xenon": "detsim.xenon", "scintillator": "detsim.scintillator"}
+TECHNOLOGIES = tuple(TECHNOLOGY_MODULES)
 
 
 @dataclass(frozen=True)
@@ -102,10 +105,31 @@ class DetectorConfig:
     timing: TimingConfig = option(default_factory=TimingConfig)
     hpge: HPGeConfig | None = option(None)
     psd: PSDConfig = option(default_factory=PSDConfig)
+    xenon: Any = option(None, doc="two-phase xenon TPC settings (detsim.xenon)")
+    scintillator: Any = option(None, doc="scintillator + photosensor settings (detsim.scintillator)")
 
     def __post_init__(self):
         if self.technology == "hpge" and self.hpge is None:
             object.__setattr__(self, "hpge", HPGeConfig())
+        for tech in ("xenon", "scintillator"):
+            raw = getattr(self, tech)
+            if raw is not None and self.technology != tech:
+                raise ConfigError(f"[{tech}] given but technology = {self.technology!r}")
+            if self.technology == tech:
+                import importlib
+
+                module = importlib.import_module(TECHNOLOGY_MODULES[tech])
+                if raw is None:
+                    raw = {}
+                if not isinstance(raw, dict):
+                    raise ConfigError(f"[{tech}] must be a table")
+                object.__setattr__(self, tech, build(module.section_class, raw, tech))
+
+    @property
+    def module(self):
+        import importlib
+
+        return importlib.import_module(TECHNOLOGY_MODULES[self.technology])
 
 
 def list_detectors() -> dict[str, str]:

@@ -14,9 +14,11 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from .chain import Step
-from .config import DetectorConfig
+from .config import DetectorConfig, HPGeConfig
 
-__all__ = ["hpge_steps", "psd_expectation", "resolution_sigma_kev"]
+section_class = HPGeConfig
+
+__all__ = ["hpge_steps", "metadata", "psd_expectation", "resolution_sigma_kev", "section_class", "steps"]
 
 FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
 
@@ -101,3 +103,16 @@ def hpge_steps(det: DetectorConfig, geometry: dict) -> list[Step]:
              pulse_shape),
     ]
     return steps
+
+
+def steps(det: DetectorConfig, geometry: dict, gen_meta: dict) -> list[Step]:
+    return hpge_steps(det, geometry)
+
+
+def metadata(det: DetectorConfig, gen_meta: dict) -> dict:
+    """Analytic PSD figures of merit at threshold and at 1 keVee, for the file metadata."""
+    thr = min(d.threshold_ev for d in det.hpge.detectors) * 1e-3
+    _, acc, rej_thr = psd_expectation(det.psd, thr)
+    _, _, rej_1 = psd_expectation(det.psd, 1.0)
+    return {"psd": {"bulk_acceptance": acc, "slow_rejection_at_threshold": float(rej_thr),
+                    "slow_rejection_at_1kevee": float(rej_1)}}

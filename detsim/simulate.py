@@ -14,7 +14,6 @@ import numpy as np
 from tqdm import tqdm
 
 from generator import __version__
-from generator._validate import ConfigError
 from generator.eventfile import EventReader, EventWriter
 from generator.sampler import EVENT_COLUMNS_TRUTH
 
@@ -49,13 +48,7 @@ def timing_steps(det: DetectorConfig, gen_meta: dict) -> list[Step]:
 def build_chain(det: DetectorConfig, gen_meta: dict, inputs: dict) -> Chain:
     geometry = gen_meta.get("config", {}).get("target", {}).get("geometry", {"shape": "cylinder", "radius_cm": 10.0,
                                                                              "height_cm": 20.0})
-    if det.technology == "hpge":
-        from .hpge import hpge_steps
-
-        steps = hpge_steps(det, geometry)
-    else:  # pragma: no cover - validated by the config
-        raise ConfigError(f"technology {det.technology!r} has no simulation")
-    return Chain(timing_steps(det, gen_meta) + steps, inputs)
+    return Chain(timing_steps(det, gen_meta) + det.module.steps(det, geometry, gen_meta), inputs)
 
 
 def detsim_rng(seed: int, chunk: int) -> np.random.Generator:
@@ -129,12 +122,5 @@ def detsim_metadata(det: DetectorConfig, gm: dict, seed: int, reader) -> dict:
         meta["beam_windows"] = {"on_start_ns": t.on_start_ns, "on_length_ns": t.on_length_ns,
                                 "off_start_ns": t.off_start_ns, "off_length_ns": t.off_length_ns,
                                 "duty_factor": float(gm["rep_rate_hz"]) * t.on_length_ns * 1e-9}
-    if det.technology == "hpge":
-        from .hpge import psd_expectation
-
-        thr = min(d.threshold_ev for d in det.hpge.detectors) * 1e-3
-        _, acc, rej_thr = psd_expectation(det.psd, thr)
-        _, _, rej_1 = psd_expectation(det.psd, 1.0)
-        meta["psd"] = {"bulk_acceptance": acc, "slow_rejection_at_threshold": float(rej_thr),
-                       "slow_rejection_at_1kevee": float(rej_1)}
+    meta.update(det.module.metadata(det, gm))
     return meta
