@@ -12,6 +12,7 @@ from generator._data import data_path
 from generator._validate import ConfigError, build, option
 from generator.config import apply_override
 
+from .backgrounds import BackgroundConfig
 from .quenching import QUENCHING_MODELS, QuenchingModel
 
 __all__ = ["DetectorConfig", "list_detectors", "load_detector"]
@@ -105,6 +106,9 @@ class DetectorConfig:
     timing: TimingConfig = option(default_factory=TimingConfig)
     hpge: HPGeConfig | None = option(None)
     psd: PSDConfig = option(default_factory=PSDConfig)
+    backgrounds: list[BackgroundConfig] = option(default_factory=tuple, doc="backgrounds added to the stream")
+    source_off_live_days: float = option(0.0, unit="day", doc="source-off live time (reactor OFF, beam off) "
+                                         "for which steady-state backgrounds are generated too", ge=0)
     xenon: Any = option(None, doc="two-phase xenon TPC settings (detsim.xenon)")
     scintillator: Any = option(None, doc="scintillator + photosensor settings (detsim.scintillator)")
 

@@ -61,7 +61,10 @@ def hpge_steps(det: DetectorConfig, geometry: dict) -> list[Step]:
     eps_kev = hp.pair_energy_ev * 1e-3
 
     def quenching(rng, c):
-        return {"e_ion_kevee": quench.quench(rng, c["t_nr_kev"], c["target_z"], c["target_a"])}
+        e = quench.quench(rng, c["t_nr_kev"], c["target_z"], c["target_a"])
+        if "recoil_type" in c:  # electron recoils (backgrounds) are not quenched
+            e = np.where(c["recoil_type"] == 1, c["t_nr_kev"], e)
+        return {"e_ion_kevee": e}
 
     def ionisation(rng, c):
         n = len(c["e_ion_kevee"])

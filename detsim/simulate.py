@@ -17,6 +17,7 @@ from generator import __version__
 from generator.eventfile import EventReader, EventWriter
 from generator.sampler import EVENT_COLUMNS_TRUTH
 
+from .backgrounds import draw_backgrounds, expected_background_counts
 from .chain import Chain, Step
 from .config import DetectorConfig, to_dict
 from .timing import BeamWindows, absolute_time_s
@@ -55,30 +56,58 @@ def detsim_rng(seed: int, chunk: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(STAGE_DETSIM, chunk)))
 
 
+STREAM_BACKGROUND = 1
+# Columns the stage adds to every event before the chain runs.
+STAGE_COLUMNS = {"recoil_type": (np.int8, ""), "origin": (np.int8, ""), "source_on": (np.bool_, "")}
+
+
+def prepare_chunk(det: DetectorConfig, gm: dict, seed: int, chunk: int, cols: dict, windows: BeamWindows) -> dict:
+    """CEvNS events of one generator chunk plus that chunk's share of the backgrounds, truth columns only."""
+    n = len(cols["event_id"])
+    cols = dict(cols)
+    cols["recoil_type"] = np.zeros(n, dtype=np.int8)
+    cols["origin"] = np.full(n, ORIGINS["cevns"], dtype=np.int8)
+    cols["source_on"] = np.ones(n, dtype=bool)
+    if not det.backgrounds:
+        return cols
+    total = int(gm["n_events_total"]) or 1
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(STAGE_DETSIM, chunk, STREAM_BACKGROUND)))
+    bg = draw_backgrounds(rng, det.backgrounds, gm, windows, chunk, n / total, det.source_off_live_days,
+                          id_offset=chunk * 10_000_000)
+    if bg is None:
+        return cols
+    return {k: np.concatenate([cols[k], np.asarray(bg[k], dtype=cols[k].dtype)]) for k in cols}
+
+
 def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int | None = None,
                       threads: int | None = None, progress: bool | None = None) -> dict:
-    """Run the detector chain over a generator file; return the output's metadata."""
+    """Run the detector chain over a generator file (plus backgrounds); return the output's metadata."""
     reader = EventReader(input_path, stage="generator", require=tuple(EVENT_COLUMNS_TRUTH))
     gm = reader.metadata
     seed = int(gm["seed"] if seed is None else seed)
     chunk_size = int(gm["chunk_size"])
     first_chunk = int(gm["chunk_range"][0])
-    inputs = {k: EVENT_COLUMNS_TRUTH[k] for k in EVENT_COLUMNS_TRUTH}
+    inputs = dict(EVENT_COLUMNS_TRUTH)
+    inputs.update(STAGE_COLUMNS)
     chain = build_chain(det, gm, inputs)
-    provided = chain.provides
     columns = dict(inputs)
-    columns["origin"] = (np.int8, "")
-    columns.update(provided)
+    columns.update(chain.provides)
     if "triggered" not in columns:
         columns["triggered"] = (np.bool_, "")
     threads = max(1, threads or 2)
+    t = det.timing
+    windows = BeamWindows(t.on_start_ns, t.on_length_ns, t.off_start_ns, t.off_length_ns)
+    for bg in det.backgrounds:  # fail before any work if a background does not fit the source
+        expected_background_counts(bg, gm, windows, True, det.source_off_live_days)
 
     def process(item):
         k, cols = item
-        out, jag = chain.run(detsim_rng(seed, first_chunk + k), cols)
-        out["origin"] = np.full(len(cols["event_id"]), ORIGINS["cevns"], dtype=np.int8)
+        chunk = first_chunk + k
+        full = prepare_chunk(det, gm, seed, chunk, cols, windows)
+        out, jag = chain.run(detsim_rng(seed, chunk), full)
         return out, jag
 
+    n_written = 0
     with EventWriter(output_path, stage="detsim", columns=columns, jagged=chain.jagged, threads=threads) as writer, \
             tqdm(total=reader.n_events, unit="ev", unit_scale=True, desc="detsim",
                  disable=None if progress is None else not progress) as bar, \
@@ -86,21 +115,25 @@ def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int
         chunks = enumerate(c for c, _ in reader.iter_chunks(step=chunk_size))
         # Chunks are independent: simulate up to `threads` at once, write in order.
         window = []
+
+        def drain(fut):
+            nonlocal n_written
+            out, jag = fut.result()
+            writer.write(out, jag)
+            n_written += len(out["event_id"])
+            bar.update(int(np.count_nonzero(out["origin"] == 0)))
+
         for item in chunks:
             window.append(pool.submit(process, item))
             if len(window) >= threads:
-                out, jag = window.pop(0).result()
-                writer.write(out, jag)
-                bar.update(len(out["event_id"]))
+                drain(window.pop(0))
         for fut in window:
-            out, jag = fut.result()
-            writer.write(out, jag)
-            bar.update(len(out["event_id"]))
-        meta = writer.close(detsim_metadata(det, gm, seed, reader))
+            drain(fut)
+        meta = writer.close(detsim_metadata(det, gm, seed, reader, windows))
     return meta
 
 
-def detsim_metadata(det: DetectorConfig, gm: dict, seed: int, reader) -> dict:
+def detsim_metadata(det: DetectorConfig, gm: dict, seed: int, reader, windows: BeamWindows) -> dict:
     keep = ("seed", "chunk_size", "chunk_range", "n_chunks_total", "n_events_total", "n_generated", "mode",
             "expected_events", "expected_events_total", "exposure_fraction", "weight", "components",
             "component_nu_pdg", "isotopes", "threshold_kevnr", "exposure", "pulsed", "rep_rate_hz", "n_pulses",
@@ -122,5 +155,14 @@ def detsim_metadata(det: DetectorConfig, gm: dict, seed: int, reader) -> dict:
         meta["beam_windows"] = {"on_start_ns": t.on_start_ns, "on_length_ns": t.on_length_ns,
                                 "off_start_ns": t.off_start_ns, "off_length_ns": t.off_length_ns,
                                 "duty_factor": float(gm["rep_rate_hz"]) * t.on_length_ns * 1e-9}
+    frac = float(gm.get("exposure_fraction") or 0.0)
+    meta["expected_background_events"] = [
+        {"kind": bg.kind, "origin": ORIGINS["ssb" if bg.kind == "steady_state" else bg.kind],
+         "recoil_type": bg.recoil_type,
+         "source_on": expected_background_counts(bg, gm, windows, True, det.source_off_live_days) * frac,
+         "source_off": expected_background_counts(bg, gm, windows, False, det.source_off_live_days) * frac
+         if bg.kind == "steady_state" else 0.0}
+        for bg in det.backgrounds]
+    meta["source_off_live_days"] = det.source_off_live_days
     meta.update(det.module.metadata(det, gm))
     return meta
