@@ -76,6 +76,10 @@ def _coerce(value: Any, tp, path: str):
         return value
     if tp is Any:
         return value
+    if tp is dict:  # a free-form table validated by its owner (e.g. [detector], [reco])
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path} must be a table, got {value!r}")
+        return value
     raise TypeError(f"unsupported config type {_type_name(tp)} at {path}")
 
 

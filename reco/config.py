@@ -1,0 +1,41 @@
+"""Reconstruction settings: the ``[reco]`` section of a run configuration, or a TOML file of its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator._validate import ConfigError, build, option
+
+__all__ = ["RecoConfig", "reco_from_dict"]
+
+
+@dataclass(frozen=True)
+class RecoConfig:
+    threshold_kevee: float = option(0.0, unit="keVee", doc="lowest reconstructed energy kept", ge=0)
+    max_kevee: float | None = option(None, unit="keVee", doc="highest reconstructed energy kept", gt=0)
+    n_energy_bins: int = option(20, doc="energy bins between threshold and max", gt=0, le=1000)
+    n_time_bins: int = option(12, doc="time bins over the on-beam window (pulsed sources)", gt=0, le=1000)
+    require_triggered: bool = option(True, doc="keep only triggered events")
+    require_psd: bool = option(True, doc="apply the detector's pulse-shape cut (psd_pass) when present")
+    fiducial_radius_cm: float | None = option(None, unit="cm", doc="keep events within this radius", gt=0)
+    fiducial_half_height_cm: float | None = option(None, unit="cm", doc="keep |z| below this", gt=0)
+    fit: bool = option(True, doc="binned Poisson likelihood fit of signal and background templates")
+    prior_ssb: float = option(0.05, doc="relative 1-sigma prior on the steady-state normalisation", gt=0)
+    prior_brn: float = option(0.25, doc="relative 1-sigma prior on the beam-related-neutron normalisation", gt=0)
+    prior_nin: float = option(0.36, doc="relative 1-sigma prior on the neutrino-induced-neutron normalisation", gt=0)
+    plots: bool = option(True, doc="write PNG plots")
+    # cevns-run: how the templates and the data set are made, and the toy ensemble
+    template_events: int = option(200_000, doc="events of the fixed-N template sample", gt=0)
+    template_oversample: float = option(20.0, doc="background oversampling of the template sample", gt=0)
+    data: str = option("pseudo_experiment", doc="'pseudo_experiment' (Poisson N, counts) or 'asimov' "
+                       "(the template expectation itself)", allowed=("pseudo_experiment", "asimov"))
+    toys: int = option(0, doc="pseudo-experiments of the toy ensemble (0: none)", ge=0)
+
+    def __post_init__(self):
+        if self.max_kevee is not None and self.max_kevee <= self.threshold_kevee:
+            raise ConfigError(f"reco.max_kevee = {self.max_kevee} must be > reco.threshold_kevee = "
+                              f"{self.threshold_kevee}")
+
+
+def reco_from_dict(raw: dict | None) -> RecoConfig:
+    return build(RecoConfig, raw or {}, "reco")

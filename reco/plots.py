@@ -1,0 +1,79 @@
+"""PNG plots of a reconstruction: energy spectra, time distribution, on-minus-off excess."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+__all__ = ["plot_all"]
+
+COLOURS = {"cevns": "tab:blue", "ssb": "tab:gray", "brn": "tab:orange", "nin": "tab:green"}
+LABELS = {"cevns": "CEvNS", "ssb": "steady-state", "brn": "beam-related n", "nin": "nu-induced n"}
+
+
+def _stack(ax, edges, parts, data=None, data_label="data", xlabel="", ylabel="events / bin"):
+    bottom = np.zeros(len(edges) - 1)
+    for name, vals in parts.items():
+        if vals.sum() <= 0:
+            continue
+        ax.stairs(bottom + vals, edges, baseline=bottom, fill=True, color=COLOURS[name], alpha=0.7,
+                  label=LABELS[name])
+        bottom = bottom + vals
+    if data is not None:
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        ax.errorbar(centres, data, yerr=np.sqrt(np.maximum(data, 1.0)), fmt="ko", ms=3, label=data_label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, fontsize=8)
+
+
+def plot_all(outdir: Path, templates: dict, data: dict, layout, excess: dict, title: str, fit_mu=None) -> list[str]:
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    files = []
+    scale = {n: (fit_mu.get(n, 1.0) if fit_mu else 1.0) for n in templates}
+    # energy spectrum in the on region
+    fig, ax = plt.subplots(figsize=(6, 4))
+    parts = {n: scale[n] * (h["on"].values().sum(axis=1) if h["on"].values().ndim == 2 else h["on"].values())
+             for n, h in templates.items()}
+    d = sum((h["on"].values().sum(axis=1) if h["on"].values().ndim == 2 else h["on"].values()) for h in data.values())
+    _stack(ax, layout.energy_edges, parts, d, xlabel="reconstructed energy [keVee]")
+    ax.set_title(f"{title}: {'on-beam' if layout.pulsed else 'source-on'} spectrum", fontsize=9)
+    files.append(str(outdir / "energy_spectrum.png"))
+    fig.tight_layout()
+    fig.savefig(files[-1], dpi=110)
+    plt.close(fig)
+    # time distribution (pulsed)
+    if layout.pulsed:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        parts = {n: scale[n] * h["on"].values().sum(axis=0) for n, h in templates.items()}
+        d = sum(h["on"].values().sum(axis=0) for h in data.values())
+        _stack(ax, layout.time_edges / 1000.0, parts, d, xlabel="time after the proton pulse [us]")
+        ax.set_title(f"{title}: arrival times in the on-beam window", fontsize=9)
+        files.append(str(outdir / "time_distribution.png"))
+        fig.tight_layout()
+        fig.savefig(files[-1], dpi=110)
+        plt.close(fig)
+    # on - off excess
+    fig, ax = plt.subplots(figsize=(6, 4))
+    edges = np.asarray(excess["energy_edges"])
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    ax.errorbar(centres, excess["excess"], yerr=excess["excess_err"], fmt="ko", ms=3, label="on - scaled off")
+    sig = templates["cevns"]["on"].values()
+    sig = sig.sum(axis=1) if sig.ndim == 2 else sig
+    ax.stairs(sig, edges, color=COLOURS["cevns"], label="CEvNS expectation (SM)")
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.set_xlabel("reconstructed energy [keVee]")
+    ax.set_ylabel("events / bin")
+    ax.set_title(f"{title}: excess {excess['total']:.1f} +- {excess['total_err']:.1f}", fontsize=9)
+    ax.legend(frameon=False, fontsize=8)
+    files.append(str(outdir / "on_minus_off.png"))
+    fig.tight_layout()
+    fig.savefig(files[-1], dpi=110)
+    plt.close(fig)
+    return files

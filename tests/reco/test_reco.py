@@ -1,0 +1,118 @@
+"""Reconstruction: energies, on-minus-off, template fit, toys, the whole chain."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from detsim.config import detector_from_dict, load_detector, to_dict
+from detsim.simulate import simulate_detector
+from generator.config import load_config
+from generator.eventfile import EventReader
+from generator.generate import generate
+from reco.config import reco_from_dict
+from reco.energy import kevnr_from_kevee
+from reco.stage import Templates, reconstruct
+from reco.toys import run_toys
+
+SS = {"kind": "steady_state", "recoil_type": "er", "e_min_kev": 0.1, "e_max_kev": 2.0, "rate_per_kev_kg_day": 3.0}
+RECO = {"threshold_kevee": 0.2, "max_kevee": 1.0, "n_energy_bins": 8, "plots": False}
+
+
+def reactor_detector(off_days=60.0, oversample=1.0):
+    raw = to_dict(load_detector("conus_plus"))
+    raw["backgrounds"] = [dict(SS, oversample=oversample)]
+    raw["source_off_live_days"] = off_days
+    return detector_from_dict(raw)
+
+
+@pytest.fixture(scope="module")
+def reactor_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("reco")
+    cfg = load_config(preset="reactor_ge", overrides=["recoil.threshold_kevnr=0.5", "generator.chunk_size=50000"])
+    generate(cfg, d / "t_gen.h5", n_events=100_000, progress=False)
+    simulate_detector(d / "t_gen.h5", d / "t_det.h5", reactor_detector(oversample=200.0), progress=False)
+    generate(cfg, d / "d_gen.h5", mode="pseudo_experiment", seed=4242, progress=False)
+    simulate_detector(d / "d_gen.h5", d / "d_det.h5", reactor_detector(), progress=False)
+    return cfg, d
+
+
+def test_kevnr_inverts_quenching():
+    det = to_dict(load_detector("conus_plus"))
+    gcfg = {"target": {"material": "Ge"}}
+    from detsim.quenching import lindhard_qf
+
+    t = np.array([0.5, 1.0, 3.0, 10.0])
+    ee = lindhard_qf(t, 32, 0.162) * t
+    np.testing.assert_allclose(kevnr_from_kevee(ee, det, gcfg), t, rtol=2e-3)
+
+
+def test_on_minus_off_recovers_injected_signal(reactor_files):
+    cfg, d = reactor_files
+    s = reconstruct(d / "d_det.h5", d / "reco.h5", reco_from_dict(RECO), templates=d / "t_det.h5", outdir=d)
+    om = s["on_minus_off"]
+    # The injected signal: CEvNS events (truth label) in the source-on region after the selection.
+    truth = s["observed_on_by_origin_truth"]["cevns"]
+    assert abs(om["total"] - truth) < 3 * om["total_err"]
+    assert om["scale"] == pytest.approx(100.0 / 60.0)
+    # The reco file carries the reconstructed energies and the selection of every event.
+    r = EventReader(d / "reco.h5", stage="reco", require=["e_rec_kevee", "e_rec_kevnr", "selected"])
+    c, _ = r.read()
+    assert np.count_nonzero(c["selected"] & c["source_on"]) == pytest.approx(om["on"])
+    assert r.metadata["parent_provenance_hash"] == EventReader(d / "d_det.h5").metadata["provenance_hash"]
+    assert json.loads((d / "summary.json").read_text())["on_minus_off"]["total"] == pytest.approx(om["total"])
+
+
+def test_asimov_fit_returns_the_truth(reactor_files):
+    cfg, d = reactor_files
+    s = reconstruct(d / "t_det.h5", d / "asimov.h5", reco_from_dict(RECO), outdir=d / "asimov")
+    assert s["sigma_meas_over_sigma_sm"] == pytest.approx(1.0, abs=1e-3)
+    assert s["fit"]["backgrounds"]["ssb"]["mu"] == pytest.approx(1.0, abs=1e-3)
+    assert s["significance_no_cevns"] > 2
+
+
+def test_toy_pulls_are_standard_normal(reactor_files):
+    cfg, d = reactor_files
+    r = EventReader(d / "t_det.h5")
+    cols, _ = r.read(jagged=[])
+    rc = reco_from_dict(RECO)
+    templates = Templates.from_columns(cols, r.metadata, rc)
+    n = 120
+    ens = run_toys(cfg, reactor_detector(), rc, templates, r.metadata, n, seed=7, workers=2, progress=False)
+    s = ens.summary()
+    assert s["n_valid"] == n
+    # Tolerances from the ensemble size: mean +- 3/sqrt(n), width +- 3/sqrt(2n); template MC statistics
+    # (100k events, backgrounds x20) add a little.
+    assert abs(s["pull_mean"]) < 3 / np.sqrt(n) + 0.05
+    assert abs(s["pull_width"] - 1) < 3 / np.sqrt(2 * n) + 0.05
+    assert abs(s["coverage_68"] - 0.683) < 3 * np.sqrt(0.683 * 0.317 / n) + 0.03
+    # Reproducible: the same seed gives the same ensemble.
+    again = run_toys(cfg, reactor_detector(), rc, templates, r.metadata, 5, seed=7, workers=1, progress=False)
+    np.testing.assert_array_equal(again.mu, ens.mu[:5])
+
+
+def test_cevns_run_demo_leaves_files_summary_and_plots(tmp_path):
+    out = tmp_path / "run"
+    code = "import sys; from reco.cli import run_main; sys.exit(run_main(sys.argv[1:]))"
+    r = subprocess.run([sys.executable, "-c", code, "-o", str(out), "--quiet"], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    for f in ("events.h5", "detector.h5", "reco.h5", "summary.json", "summary.txt", "energy_spectrum.png",
+              "time_distribution.png", "on_minus_off.png"):
+        assert (out / f).is_file(), f
+    s = json.loads((out / "summary.json").read_text())
+    assert s["sigma_meas_over_sigma_sm"] == pytest.approx(1.0, abs=5 * s["sigma_meas_over_sigma_sm_err"])
+    assert EventReader(out / "events.h5").metadata["mode"] == "pseudo_experiment"
+    assert "significance against no CEvNS" in (out / "summary.txt").read_text()
+
+
+def test_run_config_errors(tmp_path):
+    code = "import sys; from reco.cli import run_main; sys.exit(run_main(sys.argv[1:]))"
+    r = subprocess.run([sys.executable, "-c", code, "--preset", "sns_csi", "-o", str(tmp_path / "x")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "needs a [detector] table" in r.stderr
+    r = subprocess.run([sys.executable, "-c", code, "--set", "reco.data=real", "-o", str(tmp_path / "x")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "reco.data = 'real'" in r.stderr
