@@ -1,16 +1,19 @@
 """Detector-simulation benchmark: events/s of each detector chain for 1 and 2 threads.
 
 Run:  python benchmarks/bench_detsim.py [--events N]
-A generator file is made once (reactor on Ge, no recoil threshold) and run through each detector
-preset, in memory (chain only) and file to file (read, simulate, write compressed HDF5).
+For each case a generator file is made (reactor on Ge; solar 8B on Xe; SNS on CsI) and run through the
+detector preset, in memory (chain only) and file to file (read, simulate, write compressed HDF5; each in a
+fresh process whose peak resident memory, VmHWM from /proc/self/status, is reported).
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -21,38 +24,74 @@ from generator.eventfile import EventReader
 from generator.generate import generate
 from generator.sampler import EVENT_COLUMNS_TRUTH
 
-# (detector preset, generator preset) pairs to time; later technologies add their lines here.
-CASES = [("conus_plus", "reactor_ge")]
+# (detector preset, generator preset[, generator overrides]) to time; later technologies add their lines here.
+CASES = [("conus_plus", "reactor_ge"),
+         ("xenonnt", "solar_xe", ["source.components=['b8']"]),
+         ("cryocsi", "sns_csi")]
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM, Linux), MB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def file_to_file(gen: str, det_name: str, threads: int, out: str) -> tuple[float, float]:
+    """In a fresh process: warm the kernels up on 1000 events, then time the stage; (events/s, peak RSS MB)."""
+    det = load_detector(det_name)
+    r = EventReader(gen)
+    cols, _ = next(r.iter_chunks(step=1000))
+    build_chain(det, r.metadata, dict(EVENT_COLUMNS_TRUTH)).run(detsim_rng(1, 0), cols)
+    t = time.perf_counter()
+    simulate_detector(gen, out, det, threads=threads, progress=False)
+    return r.n_events / (time.perf_counter() - t), peak_rss_mb()
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=2_000_000)
+    ap.add_argument("--detectors", nargs="*", help="only these detector presets of CASES")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as d:
-        for det_name, gen_preset in CASES:
+        for det_name, gen_preset, *over in CASES:
+            if args.detectors and det_name not in args.detectors:
+                continue
             gen = os.path.join(d, f"{gen_preset}.h5")
-            generate(load_config(preset=gen_preset), gen, n_events=args.events, progress=False)
+            generate(load_config(preset=gen_preset, overrides=over[0] if over else ()), gen, n_events=args.events,
+                     progress=False)
             det = load_detector(det_name)
             r = EventReader(gen)
             cols, _ = r.read()
             chain = build_chain(det, r.metadata, dict(EVENT_COLUMNS_TRUTH))
             chain.run(detsim_rng(1, 0), {k: v[:1000] for k, v in cols.items()})
             t = time.perf_counter()
-            chain.run(detsim_rng(1, 0), cols)
+            res, _ = chain.run(detsim_rng(1, 0), cols)
             rows.append((f"{det_name}: chain in memory, 1 thread", args.events / (time.perf_counter() - t)))
+            if det.technology == "scintillator":  # photodetection kernel against its plain-numpy reference
+                from detsim.scintillator import kernel_params, mean_primary_pe, photodetect, photodetect_numpy
+
+                p = kernel_params(det.scintillator)
+                mean = mean_primary_pe(det.scintillator, res["e_ee_kevee"])
+                er, off = np.zeros(len(mean), bool), cols["time_ns"]
+                for label, fn in (("numba kernel", photodetect), ("plain-numpy reference", photodetect_numpy)):
+                    t = time.perf_counter()
+                    fn(np.random.default_rng(1), mean, er, off, p)
+                    rows.append((f"{det_name}: photodetection, {label}", args.events / (time.perf_counter() - t)))
             for th in (1, 2):
                 out = os.path.join(d, "det.h5")
-                t = time.perf_counter()
-                simulate_detector(gen, out, det, threads=th, progress=False)
-                rows.append((f"{det_name}: file -> file (HDF5), {th} thread{'s' if th > 1 else ''}",
-                             args.events / (time.perf_counter() - t)))
+                # a fresh process per measurement, so that its peak memory (VmHWM) is the stage's own
+                with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
+                    rate, rss = ex.submit(file_to_file, gen, det_name, th, out).result()
+                rows.append((f"{det_name}: file -> file (HDF5), {th} thread{'s' if th > 1 else ''}", rate, rss))
     print(f"\nDetector-simulation benchmark ({os.cpu_count()} cores, {args.events:.0e} events)\n")
-    print(f"| {'measurement':<52} | {'events/s':>10} |")
-    print(f"|{'-' * 54}|{'-' * 12}|")
-    for name, rate in rows:
-        print(f"| {name:<52} | {rate:10.3e} |")
+    print(f"| {'measurement':<52} | {'events/s':>10} | {'peak RSS (MB)':>13} |")
+    print(f"|{'-' * 54}|{'-' * 12}|{'-' * 15}|")
+    for name, rate, *rss in rows:
+        print(f"| {name:<52} | {rate:10.3e} | {f'{rss[0]:.0f}' if rss else '':>13} |")
 
 
 if __name__ == "__main__":
