@@ -1,7 +1,7 @@
 """Toy-MC benchmark: pseudo-experiments per minute through generate -> detsim -> reco (in memory) + fit.
 
 Run:  python benchmarks/bench_toys.py [--toys N]
-Uses the `demo` preset (SNS, Ge, steady-state + BRN + NIN backgrounds), 1 and 2 worker processes.
+Uses the `demo` preset (SNS, CryoCsI, steady-state + BRN + NIN backgrounds), 1 and 2 worker processes.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from reco.toys import run_toys
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--toys", type=int, default=200)
+    ap.add_argument("--toys", type=int, default=600)
     args = ap.parse_args()
     cfg = load_config(preset="demo")
     det = detector_for_run(cfg)

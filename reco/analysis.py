@@ -23,7 +23,7 @@ ORIGIN_NAMES = {0: "cevns", 1: "ssb", 2: "brn", 3: "nin"}
 
 def reconstruct_columns(cols: dict, meta: dict) -> dict:
     """Add e_rec_kevee and e_rec_kevnr (every event)."""
-    e = energy_kevee(cols, meta["detector"])
+    e = energy_kevee(cols, meta)
     return {"e_rec_kevee": e, "e_rec_kevnr": kevnr_from_kevee(e, meta["detector"], meta["generator_config"])}
 
 

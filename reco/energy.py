@@ -20,22 +20,26 @@ __all__ = ["ENERGY_SOURCES", "energy_kevee", "kevnr_from_kevee"]
 ENERGY_SOURCES = {"hpge": ("e_det_kevee",), "scintillator": ("num_pe",), "xenon": ("s1_pe", "s2_pe")}
 
 
-def energy_kevee(cols: dict, detector: dict) -> np.ndarray:
+def energy_kevee(cols: dict, meta: dict) -> np.ndarray:
+    """Reconstructed electron-equivalent energy from a detsim file's observables and metadata."""
+    detector = meta["detector"]
     tech = detector["technology"]
     if tech == "hpge":
         return np.asarray(cols["e_det_kevee"], dtype=np.float64)
     if tech == "scintillator":
         sc = detector.get("scintillator") or {}
-        ly = sc.get("light_yield_pe_per_kevee")
-        if not ly:
-            raise ValueError("the detector's scintillator section has no light_yield_pe_per_kevee to convert PE")
-        return np.asarray(cols["num_pe"], dtype=np.float64) / ly
+        pe_per_kevee = sc["light_yield"] * (sc.get("pde", 1.0) if sc.get("light_yield_unit") == "photons_per_kevee"
+                                            else 1.0)
+        ph = sc.get("photosensor") or {}
+        if ph.get("kind", "sipm") == "sipm" and not sc.get("ly_includes_crosstalk", False):
+            pe_per_kevee /= 1.0 - ph.get("crosstalk_lambda", 0.0)  # mean cells fired per primary PE
+        return np.asarray(cols["num_pe"], dtype=np.float64) / pe_per_kevee
     if tech == "xenon":
-        xe = detector.get("xenon") or {}
-        w_kev = xe.get("w_value_ev", 13.7) * 1e-3
-        g1 = xe["g1_pe_per_photon"] if "g1_pe_per_photon" in xe else xe["g1_phd"] * (1 + xe.get("p_dphe", 0.0))
-        g2 = xe.get("g2_pe_per_electron") or (xe["extraction_efficiency"] * xe["se_gain_pe"])
-        return w_kev * (np.asarray(cols["s1_pe"]) / g1 + np.asarray(cols["s2_pe"]) / g2)
+        xe = meta.get("xenon") or {}
+        w_kev = xe["w_value_ev"] * 1e-3
+        tau_us = (detector.get("xenon") or {}).get("electron_lifetime_us", np.inf)
+        cs2 = np.asarray(cols["s2_pe"], dtype=np.float64) * np.exp(np.asarray(cols["drift_time_us"]) / tau_us)
+        return w_kev * (np.asarray(cols["s1_pe"]) / xe["g1_pe_per_photon"] + cs2 / xe["g2_pe_per_electron"])
     raise ValueError(f"no energy estimator for technology {tech!r}")
 
 

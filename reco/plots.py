@@ -77,3 +77,23 @@ def plot_all(outdir: Path, templates: dict, data: dict, layout, excess: dict, ti
     fig.savefig(files[-1], dpi=110)
     plt.close(fig)
     return files
+
+
+def plot_pe_spectrum(outdir: Path, data_cols: dict, data_sel, tmpl_cols: dict, tmpl_sel, scale: float,
+                     title: str) -> str:
+    """Photoelectron spectrum of the selected on-region events (scintillators): expectation by origin and data."""
+    n_max = int(np.quantile(tmpl_cols["num_pe"][tmpl_sel], 0.995)) + 2 if tmpl_sel.any() else 50
+    edges = np.arange(0, max(n_max, 10) + 1, max(1, n_max // 40))
+    parts = {}
+    for code, name in enumerate(("cevns", "ssb", "brn", "nin")):
+        s = tmpl_sel & (tmpl_cols["origin"] == code)
+        parts[name] = np.histogram(tmpl_cols["num_pe"][s], edges, weights=tmpl_cols["weight"][s] * scale)[0]
+    data = np.histogram(data_cols["num_pe"][data_sel], edges)[0]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    _stack(ax, edges, parts, data, xlabel="photoelectrons per event")
+    ax.set_title(f"{title}: photoelectron spectrum (selected, on region)", fontsize=9)
+    path = str(Path(outdir) / "pe_spectrum.png")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

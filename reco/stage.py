@@ -107,8 +107,18 @@ def reconstruct(input_path, output_path, cfg: RecoConfig, *, templates=None, out
         fit_mu = None
         if "fit" in res:
             fit_mu = {"cevns": res["fit"].mu_cevns, **{k: v["mu"] for k, v in res["fit"].backgrounds.items()}}
-        summary["plots"] = plot_all(outdir, res["templates"], res["data"], res["layout"], res["excess"],
-                                    title or meta.get("generator_config", {}).get("name", "run"), fit_mu)
+        name = title or meta.get("generator_config", {}).get("name", "run")
+        summary["plots"] = plot_all(outdir, res["templates"], res["data"], res["layout"], res["excess"], name, fit_mu)
+        if "num_pe" in cols:
+            from .plots import plot_pe_spectrum
+
+            t_res = analyse(t_cols, t_meta, Templates.from_columns(t_cols, t_meta, cfg), cfg, True) \
+                if templates is not None else res
+            on_d, _ = res["layout"].regions(cols)
+            on_t, _ = res["layout"].regions(t_cols)
+            ratio = float(meta.get("exposure_fraction") or 1.0) / float(t_meta.get("exposure_fraction") or 1.0)
+            summary["plots"].append(plot_pe_spectrum(outdir, cols, res["keep"] & on_d, t_cols, t_res["keep"] & on_t,
+                                                     ratio, name))
     columns = {k: (np.asarray(v).dtype, reader.units.get(k, "")) for k, v in cols.items()}
     columns.update(RECO_COLUMNS)
     with EventWriter(output_path, stage="reco", columns=columns) as w:
