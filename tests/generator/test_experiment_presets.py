@@ -1,0 +1,175 @@
+"""Experiment presets (data/presets/*.toml built by scripts/make_experiment_presets.py): they load, `cevns-rate`
+works on them, they are valid `cevns-run` configurations, generation is normalised to their rate, and their
+predictions agree with the published ones within the papers' uncertainties.
+
+Our numbers are the presets' `cevns-rate` expectations; for the SNS presets the beam-window acceptance of the
+analysis (a time cut a rate cannot contain) is applied from the pulse model of the build script. Nothing is
+tuned to the papers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from generator.cli import rate_main
+from generator.config import load_config
+from generator.eventfile import EventReader
+from generator.experiment import Experiment
+from generator.generate import generate
+from generator.rates import expected_rates
+from reco.config import reco_from_dict
+from reco.run import detector_for_run
+
+ROOT = Path(__file__).resolve().parents[2]
+PRESETS = ("coherent_csi_2017", "coherent_csi_2022", "coherent_lar_2020", "conus_plus_2025", "coherent_ge_2025",
+           "xenonnt_b8_2024", "coherent_cryocsi")
+
+
+@lru_cache(maxsize=1)
+def builder():
+    spec = importlib.util.spec_from_file_location("make_experiment_presets",
+                                                  ROOT / "scripts" / "make_experiment_presets.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@lru_cache(maxsize=None)
+def rate_json(name: str) -> dict:
+    """`cevns-rate --preset NAME --json`, in process."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = rate_main(["--preset", name, "--json"])
+    assert code == 0
+    return json.loads(out.getvalue())
+
+
+def ours(name: str) -> float:
+    """The preset's expected events; SNS presets times the acceptance of the analysis beam window."""
+    d = rate_json(name)
+    n = d["expected_events"]
+    mk = builder()
+    if name not in mk.WINDOWS:
+        return n
+    prompt = d["by_component"]["prompt_nu_mu"]
+    eff_t = (lambda t: mk.csi2021_timing_eff(t + mk.RELEASE_T0_NS)) if name == "coherent_csi_2022" else None
+    ap, ad = mk.timing_acceptance(mk.WINDOWS[name], timing_eff=eff_t)
+    return prompt * ap + (n - prompt) * ad
+
+
+# --- every preset: loads, cevns-rate --json, a valid cevns-run configuration ------------------------------------
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_loads_and_rate_json(name):
+    cfg = load_config(preset=name)
+    assert cfg.name == name and cfg.description
+    assert cfg.recoil.efficiency_kevnr is not None  # every experiment preset carries its efficiency curve
+    eff = np.asarray(cfg.recoil.efficiency)
+    assert np.all((eff >= 0) & (eff <= 1)) and eff.max() > 0.3
+    d = rate_json(name)
+    assert d["name"] == name
+    assert d["expected_events"] > 0
+    assert sum(d["by_isotope"].values()) == pytest.approx(d["expected_events"])
+    no_eff = expected_rates(Experiment.from_config(cfg), use_efficiency=False).expected_events
+    assert d["expected_events"] < no_eff  # the efficiency only removes events
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_is_a_run_configuration(name):
+    cfg = load_config(preset=name)
+    det = detector_for_run(cfg)  # the [detector] table names an existing detector preset
+    assert det.name == cfg.detector["preset"]
+    reco_from_dict(cfg.reco)
+
+
+def test_presets_are_up_to_date_with_the_build_script():
+    """The efficiency tables in the files are what the script computes (XENONnT: re-rendered from its file, since
+    its table comes from a detector simulation run)."""
+    built = builder().build_all(skip_xenon=True, xenon_events=0)
+    assert set(built) == set(PRESETS)
+    for name, text in built.items():
+        assert (ROOT / "data" / "presets" / f"{name}.toml").read_text() == text, f"{name}: re-run the script"
+
+
+# --- a preset's rate equals the sum of its sampled weights -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["coherent_csi_2022", "conus_plus_2025"])
+def test_rate_equals_sum_of_weights(name, tmp_path):
+    cfg = load_config(preset=name)
+    path = tmp_path / "events.h5"
+    generate(cfg, path, n_events=20000, progress=False)
+    cols, _ = EventReader(path).read()
+    expected = expected_rates(Experiment.from_config(cfg), use_efficiency=False).expected_events
+    assert cols["weight"].sum() == pytest.approx(expected, rel=1e-9)
+    assert cols["t_nr_kev"].min() >= cfg.recoil.threshold_kevnr
+
+
+# --- predictions vs the papers -----------------------------------------------------------------------------------
+
+
+def test_coherent_csi_2017_vs_paper():
+    # COHERENT, Science 357, 1123 (2017), arXiv:1708.01294: SM prediction 173 +- 48 events (134 +- 22 observed).
+    assert abs(ours("coherent_csi_2017") - 173.0) < 48.0
+
+
+def test_coherent_csi_2022_vs_paper():
+    # COHERENT, PRL 129, 081801 (2022), arXiv:2110.07730: SM prediction 341 +- 11 (th) +- 42 (exp) events
+    # (306 +- 20 observed); the numbers were not re-read in the paper for this test (INPUTS status M).
+    # The 0-6 us window and the timing efficiency of the release are applied (ours() docstring).
+    assert abs(ours("coherent_csi_2022") - 341.0) < np.hypot(11.0, 42.0)
+
+
+def test_coherent_lar_2020_vs_paper():
+    # COHERENT CENNS-10, PRL 126, 012002 (2021), arXiv:2003.10630, Analysis A: SM prediction 128 +- 17 events.
+    assert abs(ours("coherent_lar_2020") - 128.0) < 17.0
+
+
+def test_conus_plus_2025_vs_paper():
+    # CONUS+, Nature 643, 1229 (2025), arXiv:2501.05206 (v2 abstract): SM prediction 347 +- 59 events.
+    assert abs(ours("conus_plus_2025") - 347.0) < 59.0
+
+
+def test_coherent_ge_2025_vs_paper():
+    # COHERENT Ge-Mini, PRL 134, 231801 (2025), arXiv:2406.13806 (abstract): measured 20.6 +7.1 -6.3, "agrees
+    # with the SM prediction within 2 sigma"; Atzori Corona et al., arXiv:2506.13555 (abstract): a tension "of
+    # about 2 sigma" with the SM. The SM number itself was not extracted, so the reference is the measurement plus
+    # two upper sigmas, 20.6 + 2 x 7.1 = 34.8, with one sigma (7.1) as the tolerance.
+    assert abs(ours("coherent_ge_2025") - (20.6 + 2 * 7.1)) < 7.1
+
+
+@pytest.mark.xfail(strict=True, reason="XENONnT efficiency derived with this package's detector simulation "
+                   "(NEST v2 yields, 2-fold S1, cS2 90-500 PE) is ~5x the analysis' signal acceptance: BDT and "
+                   "data-quality cuts and the YBe-calibrated yields are missing (see the preset's [recoil] notes)")
+def test_xenonnt_b8_2024_vs_paper():
+    # XENONnT, PRL 133, 191002 (2024), arXiv:2408.02877 (abstract): 37 events above 0.5 keV with 26.4 expected
+    # from backgrounds -> excess 10.6; measured flux 4.7 +3.6 -2.3 x 1e6 /cm2/s, i.e. +77 % / -49 %: +-8.1 events.
+    assert abs(ours("xenonnt_b8_2024") - 10.6) < 8.1
+
+
+def test_coherent_cryocsi_bounds():
+    # No published event count for the CryoCsI concept (INPUTS 12.4). Rigorous bounds instead: with T10 / T90 the
+    # energies where the preset's efficiency crosses 10 % / 90 %, and 0 <= eff <= 1 (monotone turn-on):
+    # 0.9 N(T > T90) <= N <= N(T > T10) + 0.1 [N(T > 0) - N(T > T10)].
+    cfg = load_config(preset="coherent_cryocsi")
+    x, y = np.asarray(cfg.recoil.efficiency_kevnr), np.asarray(cfg.recoil.efficiency)
+    assert np.all(np.diff(y) >= -1e-12)
+    t10, t90 = np.interp(0.1, y, x), np.interp(0.9, y, x)
+
+    def above(t):
+        c = load_config(preset="coherent_cryocsi", overrides=[f"recoil.threshold_kevnr={t}"])
+        return expected_rates(Experiment.from_config(c), use_efficiency=False).expected_events
+
+    n = rate_json("coherent_cryocsi")["expected_events"]
+    n0, n10, n90 = above(0.0), above(t10), above(t90)
+    assert 0.9 * n90 <= n <= n10 + 0.1 * (n0 - n10)
+    assert 0.5 < t10 < t90 < 4.0  # 5 PE at 43 PE/keVee: 50 % near 1.8 keVnr, not the ~0.5 keVnr goal
