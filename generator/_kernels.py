@@ -15,6 +15,8 @@ from ._rng import exponential, standard_normal, uniform
 PULSE_NONE, PULSE_GAUSSIAN, PULSE_FLAT, PULSE_DOUBLE_GAUSSIAN = 0, 1, 2, 3
 SHAPE_CYLINDER, SHAPE_BOX = 0, 1
 RECOIL_MONO, RECOIL_FLAT = 0, 1
+# Recoil sampler: the SM chord x sup Q_v^2 envelope, or the BSM piecewise envelope (sample_recoil_bsm_kev).
+RECOIL_SM, RECOIL_BSM = 0, 1
 
 
 @njit(cache=True, inline="always")
@@ -97,6 +99,160 @@ def sample_recoil_kev(s, enu, mass, t_thr_kev, qv2, row, n_q, t0, inv_dt, qv2_su
 
 
 @njit(cache=True, inline="always")
+def _guided_cell(cum, row, c, guide, v, jm):
+    """Largest j < jm with cum[row, c, j] <= v (v < cum[row, c, jm]), starting from a guide table.
+
+    guide[row, c, g] = largest j with cum[j] <= g / NG x (total), so the search interval holds ~1 cell.
+    """
+    ng = guide.shape[2] - 1
+    tot = cum[row, c, cum.shape[2] - 1]
+    g = int(v / tot * ng)
+    if g > ng - 1:
+        g = ng - 1
+    elif g < 0:
+        g = 0
+    lo = guide[row, c, g]
+    hi = guide[row, c, g + 1] + 1
+    if hi > jm:
+        hi = jm
+    if lo > hi - 1:
+        lo = hi - 1
+    while lo > 0 and cum[row, c, lo] > v:  # rounding at the guide's edges
+        lo -= 1
+    while hi < jm and cum[row, c, hi] <= v:
+        hi += 1
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        if cum[row, c, mid] <= v:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def sample_recoil_bsm_kev(s, enu, mass, row, edges, bucket, tab, env, cum, guide):
+    """Recoil energy (keV) from the BSM dsigma/dT at fixed E_nu, by rejection from a piecewise envelope.
+
+    Target (units of G_F^2 M / pi, T in keV on the grid ``edges``, linear interpolation of the tables):
+        f(T) = A(T) K(T) + B(T) c2 T + C(T) [1/T - 1e-3/E + 1e-6 T/(4E^2)],   c2 = 1e-3 M/(2E^2),
+    tab[row] = (A, B, C) on the grid (C already x1e3 so that it multiplies 1/T in keV).
+    Envelope on cell k: Ahat_k chord(T) + Bhat_k c2 T + Chat_k / T, with Xhat_k = max of the table at the cell's
+    ends (env[row]) and chord(T) >= K(T) (K is convex) between the threshold and T_max; each term bounds the
+    corresponding term of f, so the envelope is a true upper bound. A term is chosen by its mass on
+    [threshold, T_max] (from the E-independent cumulative sums cum[row] = S0, S1, S2, SL of generator.sampler),
+    then T from that term: Ahat chord by drawing from Ahat (guide table over S0) thinned by chord / K(thr);
+    Bhat T and Chat / T from their cumulative sums, exactly inside the cell (linear, log-uniform). Accept with
+    f / envelope. ``bucket`` maps uniform bins of T to grid cells, ``guide`` the cumulative sums to cells.
+    """
+    n = edges.shape[0]
+    nb = bucket.shape[0] - 1
+    t0 = edges[0]
+    inv_db = nb / (edges[n - 1] - t0)
+    inv_e = 1.0 / enu
+    a = 1e-3 * (inv_e + 0.5 * mass * inv_e * inv_e)
+    b = 1e-6 * 0.5 * inv_e * inv_e
+    c2 = 1e-3 * 0.5 * mass * inv_e * inv_e
+    m1 = 1e-3 * inv_e
+    m2 = 1e-6 * 0.25 * inv_e * inv_e
+    tmax = 2.0 * enu * enu / (mass + 2.0 * enu) * 1e3
+    if tmax > edges[n - 1]:
+        tmax = edges[n - 1]
+    width = tmax - t0
+    if width <= 0.0:
+        return t0
+    k0 = 1.0 - a * t0 + b * t0 * t0
+    k1 = 1.0 - a * tmax + b * tmax * tmax
+    if k1 < 0.0:
+        k1 = 0.0
+    beta = (k1 - k0) / width
+    # cell jm holds T_max: bucket of T_max, then bisection inside it (usually nothing to bisect)
+    ib = int((tmax - t0) * inv_db)
+    if ib > nb - 1:
+        ib = nb - 1
+    lo = bucket[ib]
+    hi = bucket[ib + 1] + 1
+    if hi > n - 1:
+        hi = n - 1
+    while lo > 0 and edges[lo] > tmax:  # rounding at the bucket's edges
+        lo -= 1
+    while hi < n - 1 and edges[hi] <= tmax:
+        hi += 1
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        if edges[mid] <= tmax:
+            lo = mid
+        else:
+            hi = mid
+    jm = lo
+    ta = edges[jm]
+    s0m = cum[row, 0, jm] + env[row, 0, jm] * (tmax - ta)  # Ahat mass on [t0, tmax]
+    w1 = k0 * cum[row, 0, jm] + beta * cum[row, 1, jm] + env[row, 0, jm] * (tmax - ta) * (
+        k0 + beta * (0.5 * (ta + tmax) - t0))
+    w2 = c2 * (cum[row, 2, jm] + env[row, 1, jm] * 0.5 * (tmax * tmax - ta * ta))
+    w3 = cum[row, 3, jm]
+    if env[row, 2, jm] > 0.0:
+        w3 += env[row, 2, jm] * np.log(tmax / ta)
+    wtot = w1 + w2 + w3
+    while True:
+        u = uniform(s) * wtot
+        if u < w1:
+            while True:  # T ~ Ahat on [t0, tmax], thinned by chord(T) / k0: T ~ Ahat chord
+                v = uniform(s) * s0m
+                if v >= cum[row, 0, jm]:
+                    k = jm
+                    tb = tmax
+                else:
+                    k = _guided_cell(cum, row, 0, guide, v, jm)
+                    tb = edges[k + 1]
+                tk = edges[k]
+                t = tk + uniform(s) * (tb - tk)
+                if uniform(s) * k0 < k0 + beta * (t - t0):
+                    break
+        elif u < w1 + w2:
+            v = (u - w1) / c2
+            if v >= cum[row, 2, jm]:
+                k = jm
+                tb = tmax
+            else:
+                k = _guided_cell(cum, row, 2, guide, v, jm)
+                tb = edges[k + 1]
+            tk = edges[k]
+            t = tk + linear_fraction(s, tk, tb) * (tb - tk)
+        elif w3 > 0.0:
+            v = u - w1 - w2
+            if v >= cum[row, 3, jm]:
+                k = jm
+                tb = tmax
+            else:
+                k = _guided_cell(cum, row, 3, guide, v, jm)
+                tb = edges[k + 1]
+            tk = edges[k]
+            t = tk * np.exp(uniform(s) * np.log(tb / tk))
+        else:
+            continue
+        h = edges[k + 1] - tk
+        w = (t - tk) / h if h > 0.0 else 0.0
+        if w < 0.0:
+            w = 0.0
+        elif w > 1.0:
+            w = 1.0
+        kin = 1.0 - a * t + b * t * t
+        if kin < 0.0:
+            kin = 0.0
+        f = (tab[row, 0, k] * (1.0 - w) + tab[row, 0, k + 1] * w) * kin
+        g = env[row, 0, k] * (k0 + beta * (t - t0))
+        if env[row, 1, k] > 0.0:
+            f += (tab[row, 1, k] * (1.0 - w) + tab[row, 1, k + 1] * w) * c2 * t
+            g += env[row, 1, k] * c2 * t
+        if env[row, 2, k] > 0.0 and t > 0.0:
+            f += (tab[row, 2, k] * (1.0 - w) + tab[row, 2, k + 1] * w) * (1.0 / t - m1 + m2 * t)
+            g += env[row, 2, k] / t
+        if uniform(s) * g < f:
+            return t
+
+
+@njit(cache=True, inline="always")
 def sample_vertex(s, shape, p0, p1, p2):
     """Uniform point in a cylinder (p0 radius, p1 height, axis z) or a box (edges p0, p1, p2), centred on 0."""
     if shape == SHAPE_CYLINDER:
@@ -122,18 +278,22 @@ def sample_pulse_time(s, kind, sigma, width, separation):
 @njit(cache=True)
 def sample_neutrino_events(s, n, first, tab_f, tab_i, pair_prob, pair_alias, pair_comp, pair_iso, pair_goff,
                            pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid, bin_prob, bin_alias,
-                           iso_mass, iso_z, iso_a, qv2, out_comp, out_pdg, out_enu, out_z, out_a, out_t, out_pulse,
-                           out_time, out_x, out_y, out_z_cm):
+                           iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket, bsm_tab, bsm_env, bsm_cum,
+                           bsm_guide, out_comp, out_pdg, out_enu, out_z, out_a, out_t, out_pulse, out_time, out_x,
+                           out_y, out_z_cm):
     """Fill rows [first, first + n) of the outputs with CEvNS events drawn with state ``s``.
 
     tab_f = (t_thr_kev, t0_kev, dt_kev, pulse_sigma_ns, pulse_width_ns, pulse_separation_ns, live_time_ns,
-             geo_p0, geo_p1, geo_p2); tab_i = (n_pairs, pulse_kind, n_pulses, geo_shape).
-    qv2 has one row per isotope; its last column holds sup Q_v^2 above threshold.
+             geo_p0, geo_p1, geo_p2); tab_i = (n_pairs, pulse_kind, n_pulses, geo_shape, recoil_mode).
+    SM (recoil_mode 0): qv2 has one row per isotope; its last column holds sup Q_v^2 above threshold.
+    BSM (recoil_mode 1): pair p uses row pair_row[p] of bsm_tab / bsm_env / bsm_cum / bsm_guide on the grid
+    bsm_edges (bsm_bucket maps uniform bins of T to its cells).
     """
     t_thr, t0, inv_dt = tab_f[0], tab_f[1], 1.0 / tab_f[2]
     sigma, width, sep, live_ns = tab_f[3], tab_f[4], tab_f[5], tab_f[6]
     g0, g1, g2 = tab_f[7], tab_f[8], tab_f[9]
     n_pairs, pulse_kind, n_pulses, shape = tab_i[0], tab_i[1], tab_i[2], tab_i[3]
+    recoil_mode = tab_i[4]
     n_q = qv2.shape[1] - 1
     n_tau = comp_tau.shape[1]
     for j in range(first, first + n):
@@ -147,7 +307,11 @@ def sample_neutrino_events(s, n, first, tab_f, tab_i, pair_prob, pair_alias, pai
             g = pair_goff[p] + b
             x = linear_fraction(s, g_grid[g], g_grid[g + 1])
             enu = e_grid[g] + x * (e_grid[g + 1] - e_grid[g])
-        t = sample_recoil_kev(s, enu, iso_mass[iso], t_thr, qv2, iso, n_q, t0, inv_dt, qv2[iso, n_q])
+        if recoil_mode == RECOIL_SM:
+            t = sample_recoil_kev(s, enu, iso_mass[iso], t_thr, qv2, iso, n_q, t0, inv_dt, qv2[iso, n_q])
+        else:
+            t = sample_recoil_bsm_kev(s, enu, iso_mass[iso], pair_row[p], bsm_edges, bsm_bucket, bsm_tab, bsm_env,
+                                      bsm_cum, bsm_guide)
         if pulse_kind == PULSE_NONE:
             time = live_ns * uniform(s)
             pulse = -1
@@ -191,14 +355,16 @@ def sample_calibration_events(s, n, first, mode, t_lo, t_hi, iso_prob, iso_alias
 @njit(cache=True, parallel=True, nogil=True)
 def sample_neutrino_chunks(states, starts, counts, tab_f, tab_i, pair_prob, pair_alias, pair_comp, pair_iso,
                            pair_goff, pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid, bin_prob,
-                           bin_alias, iso_mass, iso_z, iso_a, qv2, out_comp, out_pdg, out_enu, out_z, out_a, out_t,
-                           out_pulse, out_time, out_x, out_y, out_z_cm):
+                           bin_alias, iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket, bsm_tab, bsm_env,
+                           bsm_cum, bsm_guide, out_comp, out_pdg, out_enu, out_z, out_a, out_t, out_pulse, out_time,
+                           out_x, out_y, out_z_cm):
     """One chunk per iteration, each with its own state row: identical output for any thread count."""
     for k in prange(states.shape[0]):
         sample_neutrino_events(states[k], counts[k], starts[k], tab_f, tab_i, pair_prob, pair_alias, pair_comp,
                                pair_iso, pair_goff, pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid,
-                               bin_prob, bin_alias, iso_mass, iso_z, iso_a, qv2, out_comp, out_pdg, out_enu, out_z,
-                               out_a, out_t, out_pulse, out_time, out_x, out_y, out_z_cm)
+                               bin_prob, bin_alias, iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket,
+                               bsm_tab, bsm_env, bsm_cum, bsm_guide, out_comp, out_pdg, out_enu, out_z, out_a, out_t,
+                               out_pulse, out_time, out_x, out_y, out_z_cm)
 
 
 @njit(cache=True, parallel=True, nogil=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from ._data import data_path
 from ._validate import ConfigError, build, option
+from .bsm import FLAVOURS, NSI_PAIRS
 from .constants import COUPLING_SETS
 from .form_factors import FORM_FACTOR_MODELS
 from .nuclei import MASS_CONVENTIONS
@@ -192,6 +193,74 @@ class RecoilConfig:
                 raise ConfigError("recoil.efficiency_kevnr must be strictly increasing")
 
 
+FLAVOUR_KEYS = FLAVOURS
+
+
+def _check_table(name: str, table, keys) -> None:
+    if table is None:
+        return
+    bad = sorted(set(table) - set(keys))
+    if bad:
+        raise ConfigError(f"bsm.{name} has unknown key(s) {', '.join(map(repr, bad))}; allowed: {', '.join(keys)}")
+
+
+@dataclass(frozen=True)
+class BSMConfig:
+    """Beyond-SM hypothesis (all zero = SM); see generator.bsm for the formulas and their sources."""
+
+    nsi_eps_u: dict[str, float] | None = option(None, doc="vector NSI eps^u_ab: table of ee, mumu, tautau, emu, "
+                                                "etau, mutau (real, eps_ab = eps_ba)")
+    nsi_eps_d: dict[str, float] | None = option(None, doc="vector NSI eps^d_ab, same keys as nsi_eps_u")
+    zprime_mass_mev: float | None = option(None, unit="MeV", doc="light vector mediator mass", ge=0.01)
+    zprime_coupling: float = option(0.0, doc="Z' coupling g (to quarks and neutrinos)")
+    zprime_nu_charge: float = option(1.0, doc="Z' charge of the neutrinos (coupling g x charge)")
+    zprime_quark_charge: float = option(1.0, doc="Z' charge of every quark (universal: 1; B-L: 1/3 with "
+                                        "zprime_nu_charge = -1)")
+    scalar_mass_mev: float | None = option(None, unit="MeV", doc="light scalar mediator mass", ge=0.01)
+    scalar_coupling: float = option(0.0, doc="scalar coupling g (to quarks and neutrinos)")
+    scalar_charge_proton: float = option(15.1, doc="scalar charge per proton (Q_phi = 14 A + 1.1 Z)")
+    scalar_charge_neutron: float = option(14.0, doc="scalar charge per neutron")
+    magnetic_moment_mub: dict[str, float] | None = option(None, unit="mu_B", doc="neutrino magnetic moment per "
+                                                          "flavour: table of e, mu, tau")
+    charge_radius_cm2: dict[str, float] | None = option(None, unit="cm^2", doc="neutrino charge radius <r^2> per "
+                                                        "flavour (SM values are negative, ~ -0.5e-32 cm^2)")
+    charge_radius_fm2: dict[str, float] | None = option(None, unit="fm^2", doc="the same in fm^2 (1 fm^2 = "
+                                                        "1e-26 cm^2); give one of the two")
+    sin2_theta_w: float | None = option(None, doc="weak mixing angle of the hypothesis (shifts g_V^p by "
+                                        "-2 (s^2 - physics.sin2_theta_w))", gt=0, lt=1)
+
+    def __post_init__(self):
+        _check_table("nsi_eps_u", self.nsi_eps_u, NSI_PAIRS)
+        _check_table("nsi_eps_d", self.nsi_eps_d, NSI_PAIRS)
+        _check_table("magnetic_moment_mub", self.magnetic_moment_mub, FLAVOUR_KEYS)
+        _check_table("charge_radius_cm2", self.charge_radius_cm2, FLAVOUR_KEYS)
+        _check_table("charge_radius_fm2", self.charge_radius_fm2, FLAVOUR_KEYS)
+        if self.charge_radius_cm2 is not None and self.charge_radius_fm2 is not None:
+            raise ConfigError("bsm: give charge_radius_cm2 or charge_radius_fm2, not both")
+        if self.zprime_coupling != 0 and self.zprime_mass_mev is None:
+            raise ConfigError(f"bsm.zprime_coupling = {self.zprime_coupling}: needs bsm.zprime_mass_mev")
+        if self.scalar_coupling != 0 and self.scalar_mass_mev is None:
+            raise ConfigError(f"bsm.scalar_coupling = {self.scalar_coupling}: needs bsm.scalar_mass_mev")
+
+    def charge_radii_cm2(self) -> dict[str, float] | None:
+        if self.charge_radius_fm2 is not None:
+            return {k: v * 1e-26 for k, v in self.charge_radius_fm2.items()}
+        return self.charge_radius_cm2
+
+    def hypothesis(self, *, quiet_sm: bool = True):
+        """The generator.bsm.BSMHypothesis of this section (None if it is the SM and ``quiet_sm``)."""
+        from .bsm import BSMHypothesis
+
+        h = BSMHypothesis.build(
+            nsi_eps_u=self.nsi_eps_u, nsi_eps_d=self.nsi_eps_d, magnetic_moment_mub=self.magnetic_moment_mub,
+            charge_radius_cm2=self.charge_radii_cm2(), zprime_mass_mev=self.zprime_mass_mev or 0.0,
+            zprime_coupling=self.zprime_coupling, zprime_nu_charge=self.zprime_nu_charge,
+            zprime_quark_charge=self.zprime_quark_charge, scalar_mass_mev=self.scalar_mass_mev or 0.0,
+            scalar_coupling=self.scalar_coupling, scalar_charge_proton=self.scalar_charge_proton,
+            scalar_charge_neutron=self.scalar_charge_neutron, sin2_theta_w=self.sin2_theta_w)
+        return None if (quiet_sm and h.is_sm) else h
+
+
 @dataclass(frozen=True)
 class GeneratorConfig:
     n_events: int = option(10000, doc="events to generate in fixed-N mode", gt=0)
@@ -209,6 +278,7 @@ class Config:
     physics: PhysicsConfig = option(default_factory=PhysicsConfig)
     recoil: RecoilConfig = option(default_factory=RecoilConfig)
     generator: GeneratorConfig = option(default_factory=GeneratorConfig)
+    bsm: BSMConfig | None = option(None, doc="beyond-SM hypothesis (absent: the SM)")
     name: str = option("unnamed", doc="configuration name")
     description: str = option("", doc="one line saying what this configuration is")
     # Sections owned by later stages; validated by them.
@@ -259,7 +329,20 @@ def config_from_dict(raw: dict) -> Config:
     out = Config(source=source, source_kind=kind, **{f.name: getattr(cfg, f.name)
                                                           for f in dataclasses.fields(_ConfigNoSource)})
     _check_exposure(out)
+    _check_bsm(out)
     return out
+
+
+def _check_bsm(cfg: Config) -> None:
+    b = cfg.bsm
+    if b is None:
+        return
+    if cfg.source_kind in CALIBRATION_KINDS:
+        raise ConfigError(f"[bsm] applies to neutrino sources, not to the calibration source {cfg.source_kind!r}")
+    mm = b.magnetic_moment_mub or {}
+    if any(v != 0 for v in mm.values()) and cfg.recoil.threshold_kevnr <= 0:
+        raise ConfigError("bsm.magnetic_moment_mub needs recoil.threshold_kevnr > 0: the magnetic-moment cross "
+                          "section grows as 1/T, so the number of recoils above T = 0 is infinite")
 
 
 @dataclass(frozen=True)
@@ -269,6 +352,7 @@ class _ConfigNoSource:
     physics: PhysicsConfig = option(default_factory=PhysicsConfig)
     recoil: RecoilConfig = option(default_factory=RecoilConfig)
     generator: GeneratorConfig = option(default_factory=GeneratorConfig)
+    bsm: BSMConfig | None = option(None)
     name: str = option("unnamed")
     description: str = option("")
     detector: dict | None = option(None)

@@ -12,7 +12,16 @@ from .form_factors import FormFactor
 from .nuclei import Material, material
 from .sources import PulseShape, Source, pion_dar_source, reactor_source, solar_source, table_source
 
-__all__ = ["Experiment", "build_source"]
+__all__ = ["Experiment", "build_source", "cross_section_model"]
+
+
+def cross_section_model(physics, bsm=None) -> CrossSectionModel:
+    """The cross-section model of a [physics] section and an optional [bsm] section (SM if absent or zero)."""
+    return CrossSectionModel(coupling_scheme=physics.coupling_scheme, sin2_theta_w=physics.sin2_theta_w,
+                             form_factor=FormFactor(physics.form_factor, physics.proton_rms_radius_fm,
+                                                    physics.neutron_rms_radius_fm),
+                             mass_convention=physics.mass_convention,
+                             bsm=bsm.hypothesis() if bsm is not None else None)
 
 
 def build_source(cfg: Config) -> Source | None:
@@ -61,11 +70,7 @@ class Experiment:
 
     @classmethod
     def from_config(cls, cfg: Config) -> Experiment:
-        ph = cfg.physics
-        model = CrossSectionModel(coupling_scheme=ph.coupling_scheme, sin2_theta_w=ph.sin2_theta_w,
-                                  form_factor=FormFactor(ph.form_factor, ph.proton_rms_radius_fm,
-                                                         ph.neutron_rms_radius_fm),
-                                  mass_convention=ph.mass_convention)
+        model = cross_section_model(cfg.physics, cfg.bsm)
         r = cfg.recoil
         eff_x = None if r.efficiency_kevnr is None else np.asarray(r.efficiency_kevnr, dtype=float)
         eff_y = None if r.efficiency is None else np.asarray(r.efficiency, dtype=float)

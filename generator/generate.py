@@ -144,6 +144,7 @@ def run_metadata(plan: RunPlan) -> dict:
         "expected_by_isotope": r.by_isotope(),
         "threshold_kevnr": r.threshold_kevnr,
         "exposure": r.exposure,
+        **({"bsm": r.bsm} if r.bsm is not None else {}),
         "pulsed": bool(src is not None and src.pulsed),
         "rep_rate_hz": src.rep_rate_hz if src is not None and src.pulsed else None,
         "n_pulses": src.n_pulses if src is not None and src.pulsed else None,

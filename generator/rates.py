@@ -4,6 +4,10 @@ N = sum over components c and isotopes i of  Phi_c N_i  int dE p_c(E) sigma_i(E;
 with Phi_c the fluence (cm^-2) over the exposure, N_i the number of nuclei of isotope i in the target,
 p_c the normalised spectrum (a line: p = delta(E - E_c)). The energy integral is the trapezoid rule on
 the component's grid, the same piecewise-linear density the sampler draws from.
+
+Under a BSM hypothesis (``exp.model.is_bsm``) sigma depends on the component's flavour, which is passed
+on; with a neutrino magnetic moment the flux-averaged cross section is quoted above the threshold (the
+1/T term makes it infinite at T -> 0).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class RateTable:
     flux_averaged_xsec_by_isotope_cm2: dict
     threshold_kevnr: float
     exposure: dict
+    bsm: dict | None = None  # the non-zero BSM parameters the table was computed with (None: SM)
 
     @property
     def expected_events(self) -> float:
@@ -68,6 +73,7 @@ class RateTable:
             "fluence_cm2": {c: float(f) for c, f in zip(self.components, self.fluence_cm2, strict=True)},
             "threshold_kevnr": self.threshold_kevnr,
             "exposure": self.exposure,
+            **({"bsm": self.bsm} if self.bsm is not None else {}),
         }
 
 
@@ -84,14 +90,14 @@ def pair_energy_grid(component, iso, model, threshold_kev=0.0, efficiency=None):
         e = np.concatenate([[e_min], e[e > e_min]])
     if e.size < 2:
         return e, np.zeros_like(e)
-    g = component.pdf(e) * np.atleast_1d(sigma_cm2(e, iso, model, threshold_kev, efficiency))
+    g = component.pdf(e) * np.atleast_1d(sigma_cm2(e, iso, model, threshold_kev, efficiency, nu_pdg=component.nu_pdg))
     return e, g
 
 
 def folded_sigma(component, iso, model, threshold_kev=0.0, efficiency=None, grids=None, key=None) -> float:
     """<sigma> = int p(E) sigma(E) dE for one component (cm^2); ``grids[key]`` keeps the pair's density."""
     if component.is_line:
-        return float(sigma_cm2(component.line_mev, iso, model, threshold_kev, efficiency))
+        return float(sigma_cm2(component.line_mev, iso, model, threshold_kev, efficiency, nu_pdg=component.nu_pdg))
     e, g = pair_energy_grid(component, iso, model, threshold_kev, efficiency)
     if grids is not None:
         grids[key] = (e, g)
@@ -131,11 +137,17 @@ def expected_rates(exp: Experiment, *, use_efficiency: bool = True, grids: dict 
     events = np.zeros((len(src.components), len(isos)))
     fav = np.zeros(len(isos))
     fluence = np.array([c.fluence_cm2 for c in src.components])
+    magnetic = model.is_bsm and model.bsm.has_magnetic_moment
+    if magnetic and thr <= 0:
+        raise ThresholdError("a neutrino magnetic moment needs recoil.threshold_kevnr > 0: the magnetic-moment "
+                             "cross section grows as 1/T, so the number of recoils above T = 0 is infinite")
+    fav_thr = thr if magnetic else 0.0
     for ci, comp in enumerate(src.components):
         for ii, iso in enumerate(isos):
             events[ci, ii] = comp.fluence_cm2 * n_nuclei[ii] * folded_sigma(comp, iso, model, thr, eff, grids,
                                                                             (ci, ii))
-            fav[ii] += comp.fluence_cm2 * (folded_sigma(comp, iso, model) if thr > 0 or eff is not None
+            fav[ii] += comp.fluence_cm2 * (folded_sigma(comp, iso, model, fav_thr) if (thr > fav_thr or eff
+                                                                                       is not None)
                                            else events[ci, ii] / (comp.fluence_cm2 * n_nuclei[ii]))
     fav /= fluence.sum()
     weights = n_nuclei / n_nuclei.sum()
@@ -144,4 +156,14 @@ def expected_rates(exp: Experiment, *, use_efficiency: bool = True, grids: dict 
     return RateTable(tuple(c.name for c in src.components), tuple(c.nu_pdg for c in src.components),
                      tuple(i.name for i in isos), tuple((i.z, i.a) for i in isos), events, fluence,
                      src.flux_cm2_s, float(np.dot(weights, fav)),
-                     {i.name: float(v) for i, v in zip(isos, fav, strict=True)}, thr, exposure)
+                     {i.name: float(v) for i, v in zip(isos, fav, strict=True)}, thr, exposure,
+                     _bsm_record(model, magnetic))
+
+
+def _bsm_record(model, magnetic: bool) -> dict | None:
+    if not model.is_bsm:
+        return None
+    rec = {"parameters": model.bsm.summary()}
+    if magnetic:
+        rec["note"] = "flux_averaged_xsec_cm2 is above the threshold (magnetic moment: infinite at T -> 0)"
+    return rec

@@ -2,7 +2,8 @@
 
 Per event: (component, isotope) pair from an alias table weighted by the expected rate; E_nu from the
 pair's piecewise-linear density p(E) sigma_thr(E) (alias over bins, exact inversion inside a bin);
-T from dsigma/dT by rejection (see :func:`generator._kernels.sample_recoil_kev`); the time (pulse index
+T from dsigma/dT by rejection (see :func:`generator._kernels.sample_recoil_kev`; under a BSM hypothesis
+:func:`generator._kernels.sample_recoil_bsm_kev` with tables per (flavour, isotope)); the time (pulse index
 and time in the pulse = proton pulse (x) decay chain, or uniform over the live time); a vertex uniform
 in the active volume.
 
@@ -19,6 +20,7 @@ import numpy as np
 from . import _kernels as K
 from ._rng import chunk_states
 from .config import CALIBRATION_KINDS
+from .bsm import bsm_charges
 from .cross_section import weak_charge
 from .experiment import Experiment
 from .kinematics import enu_min_mev, t_max_kev
@@ -36,6 +38,12 @@ __all__ = [
 STAGE_GENERATOR = 0
 COUNT_STREAM = 2**32 - 1  # spawn key of the pseudo-experiment's Poisson count (never a chunk index)
 N_RECOIL_GRID = 4096
+# BSM recoil tables: the uniform grid plus a geometric one towards the threshold (resolves light-mediator
+# propagators and the magnetic 1/T), in fractions of [threshold, highest recoil].
+N_RECOIL_GRID_BSM = 4096
+N_RECOIL_GRID_GEOMETRIC = 2048
+RECOIL_GRID_FINEST = 1e-9
+N_GUIDE = 4096  # bins of the guide tables (uniform in T, and in each cumulative envelope mass)
 
 # name -> (dtype, unit)
 EVENT_COLUMNS_TRUTH = {
@@ -157,6 +165,8 @@ class SamplerTables:
             qv2[ii, :-1] = q
             qv2[ii, -1] = q.max() * (1.0 + 1e-9)  # supremum above threshold for the rejection envelope
 
+        tab_bsm = bsm_tables(exp, pairs, comps, isos, t_grid) if model.is_bsm else None
+
         comp_tau = np.zeros((len(comps), 2))
         for ci, c in enumerate(comps):
             comp_tau[ci, : len(c.decay_times_ns)] = c.decay_times_ns
@@ -166,7 +176,8 @@ class SamplerTables:
         tab_f = np.array([thr, t_grid[0], t_grid[1] - t_grid[0],
                           pulse.sigma_ns if pulse else 0.0, pulse.width_ns if pulse else 0.0,
                           pulse.separation_ns if pulse else 0.0, src.live_time_s * 1e9, *gp])
-        tab_i = np.array([len(pairs), pulse_kind, max(src.n_pulses, 1), shape], dtype=np.int64)
+        tab_i = np.array([len(pairs), pulse_kind, max(src.n_pulses, 1), shape,
+                          K.RECOIL_BSM if tab_bsm is not None else K.RECOIL_SM], dtype=np.int64)
         arrays = dict(
             tab_f=tab_f, tab_i=tab_i, pair_prob=pair_prob, pair_alias=pair_alias,
             pair_comp=np.array([p[0] for p in pairs], dtype=np.int64),
@@ -179,12 +190,69 @@ class SamplerTables:
             bin_prob=np.concatenate(bp_parts), bin_alias=np.concatenate(ba_parts).astype(np.int64),
             iso_mass=np.array([model.mass_mev(i) for i in isos]), iso_z=iso_z, iso_a=iso_a, qv2=qv2,
         )
+        arrays.update(tab_bsm or dict(pair_row=arrays["pair_iso"].copy(), bsm_edges=np.zeros(2),
+                                      bsm_bucket=np.zeros(2, dtype=np.int64), bsm_tab=np.zeros((1, 3, 2)),
+                                      bsm_env=np.zeros((1, 3, 1)), bsm_cum=np.zeros((1, 4, 2)),
+                                      bsm_guide=np.zeros((1, 4, 2), dtype=np.int64)))
         return cls(False, rates, tuple(c.name for c in comps), arrays)
+
+
+def bsm_recoil_grid(t_lo: float, t_hi: float) -> np.ndarray:
+    """Recoil grid (keV) of the BSM tables: uniform plus geometric towards ``t_lo``, strictly increasing."""
+    g = np.union1d(np.linspace(0.0, 1.0, N_RECOIL_GRID_BSM),
+                   np.geomspace(RECOIL_GRID_FINEST, 1.0, N_RECOIL_GRID_GEOMETRIC))
+    edges = t_lo + (t_hi - t_lo) * g
+    keep = np.concatenate([[True], np.diff(edges) > 1e-12 * max(t_hi, 1e-300)])
+    edges = edges[keep]
+    edges[-1] = t_hi
+    return edges
+
+
+def bsm_tables(exp: Experiment, pairs, comps, isos, t_grid) -> dict:
+    """Tables of :func:`generator._kernels.sample_recoil_bsm_kev`, one row per (flavour, isotope) in use.
+
+    tab[row] = (A, B, 1e3 C) of :func:`generator.bsm.bsm_charges` on the grid; env[row] the maxima of each over
+    every cell (x(1 + 1e-12)); cum[row] the cumulative envelope masses over cells:
+    S0 = sum Ahat h, S1 = sum Ahat h (T_mid - T_0), S2 = sum Bhat h T_mid, SL = sum Chat ln(T_k+1 / T_k).
+    """
+    model = exp.model
+    edges = bsm_recoil_grid(float(t_grid[0]), float(t_grid[-1]))
+    keys = sorted({(comps[ci].nu_pdg, ii) for ci, ii in pairs})
+    row_of = {k: r for r, k in enumerate(keys)}
+    tab = np.empty((len(keys), 3, edges.size))
+    for r, (pdg, ii) in enumerate(keys):
+        a_val, b_val, c_val = bsm_charges(edges, isos[ii], model, pdg)
+        tab[r, 0], tab[r, 1], tab[r, 2] = a_val, b_val, 1e3 * c_val
+    env = np.maximum(tab[:, :, 1:], tab[:, :, :-1]) * (1.0 + 1e-12)
+    h = np.diff(edges)
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    with np.errstate(divide="ignore"):
+        logr = np.where(edges[:-1] > 0, np.log(edges[1:] / np.where(edges[:-1] > 0, edges[:-1], 1.0)), 0.0)
+    if np.any(env[:, 2] > 0) and edges[0] <= 0:
+        raise ValueError("a magnetic moment needs a recoil threshold > 0")
+    parts = np.stack([env[:, 0] * h, env[:, 0] * h * (mid - edges[0]), env[:, 1] * h * mid,
+                      np.where(env[:, 2] > 0, env[:, 2] * logr, 0.0)], axis=1)
+    cum = np.concatenate([np.zeros((len(keys), 4, 1)), np.cumsum(parts, axis=2)], axis=2)
+    # bucket[b]: last grid point <= t0 + b (t_top - t0) / N_GUIDE; guide[row, c, g]: last j with
+    # cum[row, c, j] <= g / N_GUIDE x total (so a lookup leaves ~1 cell to bisect).
+    bucket = np.searchsorted(edges, np.linspace(edges[0], edges[-1], N_GUIDE + 1), side="right") - 1
+    bucket = np.clip(bucket, 0, edges.size - 2).astype(np.int64)
+    guide = np.zeros((len(keys), 4, N_GUIDE + 1), dtype=np.int64)
+    frac = np.linspace(0.0, 1.0, N_GUIDE + 1)
+    for r in range(len(keys)):
+        for c in range(4):
+            tot = cum[r, c, -1]
+            if tot > 0:
+                guide[r, c] = np.clip(np.searchsorted(cum[r, c], frac * tot, side="right") - 1, 0, edges.size - 2)
+    pair_row = np.array([row_of[(comps[ci].nu_pdg, ii)] for ci, ii in pairs], dtype=np.int64)
+    return dict(pair_row=pair_row, bsm_edges=edges, bsm_bucket=bucket, bsm_tab=tab, bsm_env=env, bsm_cum=cum,
+                bsm_guide=guide)
 
 
 _NEUTRINO_ARGS = ("tab_f", "tab_i", "pair_prob", "pair_alias", "pair_comp", "pair_iso", "pair_goff", "pair_boff",
                   "pair_ng", "comp_line", "comp_pdg", "comp_tau", "e_grid", "g_grid", "bin_prob", "bin_alias",
-                  "iso_mass", "iso_z", "iso_a", "qv2")
+                  "iso_mass", "iso_z", "iso_a", "qv2", "pair_row", "bsm_edges", "bsm_bucket", "bsm_tab", "bsm_env",
+                  "bsm_cum", "bsm_guide")
 _CALIB_ARGS = ("mode", "t_lo", "t_hi", "iso_prob", "iso_alias", "iso_z", "iso_a", "live_ns", "shape", "g0", "g1", "g2")
 
 
