@@ -36,7 +36,6 @@ def best_rate(fn, n, repeat=3):
 def numpy_sampler(tab: SamplerTables, rng: np.random.Generator, n: int) -> dict:
     """The same physics as the kernels, vectorised in plain numpy (the reference for the speed-up)."""
     a = tab.arrays
-    w = tab.rates.events.ravel()
     pairs = [(ci, ii) for ci in range(tab.rates.events.shape[0]) for ii in range(tab.rates.events.shape[1])
              if tab.rates.events[ci, ii] > 0]
     pw = np.array([tab.rates.events[ci, ii] for ci, ii in pairs])

@@ -8,7 +8,8 @@ import sys
 
 from ._validate import ConfigError
 
-__all__ = ["rate_main", "generate_main", "reweight_main", "add_config_arguments", "config_from_args", "run_cli"]
+__all__ = ["rate_main", "generate_main", "reweight_main", "add_config_arguments", "config_from_args", "run_cli",
+           "run_config_cli"]
 
 
 def add_config_arguments(p: argparse.ArgumentParser) -> None:
@@ -37,6 +38,18 @@ def print_presets() -> None:
     width = max(map(len, presets))
     for name, desc in presets.items():
         print(f"{name:<{width}}  {desc}")
+
+
+def run_config_cli(prog: str, args, body) -> int:
+    """run_cli for commands that take a configuration: ``--list-presets`` is answered here, once."""
+
+    def listing_or_body():
+        if args.list_presets:
+            print_presets()
+            return 0
+        return body()
+
+    return run_cli(prog, listing_or_body)
 
 
 def run_cli(prog: str, body) -> int:
@@ -96,9 +109,6 @@ def rate_main(argv=None) -> int:
     args = p.parse_args(argv)
 
     def body():
-        if args.list_presets:
-            print_presets()
-            return 0
         from .experiment import Experiment
         from .rates import expected_rates
 
@@ -117,7 +127,7 @@ def rate_main(argv=None) -> int:
             print(_format_table(cfg, table, sm_events))
         return 0
 
-    return run_cli("cevns-rate", body)
+    return run_config_cli("cevns-rate", args, body)
 
 
 def generate_main(argv=None) -> int:
@@ -136,9 +146,6 @@ def generate_main(argv=None) -> int:
     args = p.parse_args(argv)
 
     def body():
-        if args.list_presets:
-            print_presets()
-            return 0
         if not args.output:
             raise ConfigError("an output file is required: -o OUT.h5 or -o OUT.root")
         from .eventfile import file_format
@@ -156,7 +163,7 @@ def generate_main(argv=None) -> int:
                  if meta.get("bsm") else ""))
         return 0
 
-    return run_cli("cevns-generate", body)
+    return run_config_cli("cevns-generate", args, body)
 
 
 def reweight_main(argv=None) -> int:

@@ -438,7 +438,5 @@ class EventReader:
         groups = list(self.jagged if jagged is None else jagged)
         parts = list(self.iter_chunks(max(self.n_events, 1), cols, groups))
         if not parts:
-            from numpy import empty
-
-            return {c: empty(0) for c in cols}, {g: Jagged(empty(0, np.int32)) for g in groups}
+            return {c: np.empty(0) for c in cols}, {g: Jagged(np.empty(0, np.int32)) for g in groups}
         return parts[0]

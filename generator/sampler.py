@@ -23,7 +23,7 @@ from .config import CALIBRATION_KINDS
 from .bsm import bsm_charges
 from .cross_section import weak_charge
 from .experiment import Experiment
-from .kinematics import enu_min_mev, t_max_kev
+from .kinematics import t_max_kev
 from .rates import RateTable, expected_rates
 
 __all__ = [
@@ -284,6 +284,3 @@ def sample_chunks(tables: SamplerTables, seed: int, chunk_ids, sizes, chunk_size
     out["weight"][:] = weight
     return out
 
-
-def enu_min_for(iso, model, thr):
-    return float(enu_min_mev(thr, model.mass_mev(iso)))

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from ._validate import ConfigError
-from .cli import add_config_arguments, config_from_args, print_presets, run_cli
+from .cli import add_config_arguments, config_from_args, run_cli, run_config_cli
 
 __all__ = ["merge_main", "produce_main"]
 
@@ -27,9 +27,6 @@ def produce_main(argv=None) -> int:
     args = p.parse_args(argv)
 
     def body():
-        if args.list_presets:
-            print_presets()
-            return 0
         if not args.output:
             raise ConfigError("a production directory is required: -o DIR")
         from .production import produce
@@ -40,7 +37,7 @@ def produce_main(argv=None) -> int:
         print(json.dumps({k: v for k, v in report.items() if k != "files"}, indent=1))
         return 0
 
-    return run_cli("cevns-produce", body)
+    return run_config_cli("cevns-produce", args, body)
 
 
 def merge_main(argv=None) -> int:

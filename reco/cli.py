@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from generator._validate import ConfigError
-from generator.cli import add_config_arguments, config_from_args, print_presets, run_cli
+from generator.cli import add_config_arguments, config_from_args, run_cli, run_config_cli
 
 __all__ = ["reco_main", "run_main"]
 
@@ -59,9 +59,6 @@ def run_main(argv=None) -> int:
     args = p.parse_args(argv)
 
     def body():
-        if args.list_presets:
-            print_presets()
-            return 0
         from .run import run_chain
 
         if not (args.config or args.preset):
@@ -75,4 +72,4 @@ def run_main(argv=None) -> int:
         print(f"\nfiles and plots in {args.output}/")
         return 0
 
-    return run_cli("cevns-run", body)
+    return run_config_cli("cevns-run", args, body)

@@ -1,6 +1,5 @@
 """Expected rates against independent quadratures and scaling laws."""
 
-import numpy as np
 import pytest
 from scipy.integrate import dblquad, quad
 
