@@ -62,7 +62,7 @@ STAGE_COLUMNS = {"recoil_type": (np.int8, ""), "origin": (np.int8, ""), "source_
 
 
 def prepare_chunk(det: DetectorConfig, gm: dict, seed: int, chunk: int, cols: dict, windows: BeamWindows) -> dict:
-    """CEvNS events of one generator chunk plus that chunk's share of the backgrounds, truth columns only."""
+    """CEvNS events of one generator chunk plus that chunk's share of the backgrounds (input columns + stage ones)."""
     n = len(cols["event_id"])
     cols = dict(cols)
     cols["recoil_type"] = np.zeros(n, dtype=np.int8)
@@ -76,7 +76,17 @@ def prepare_chunk(det: DetectorConfig, gm: dict, seed: int, chunk: int, cols: di
                           id_offset=chunk * 10_000_000)
     if bg is None:
         return cols
-    return {k: np.concatenate([cols[k], np.asarray(bg[k], dtype=cols[k].dtype)]) for k in cols}
+    n_bg = len(bg["event_id"])
+    out = {}
+    for k, v in cols.items():
+        if k in bg:
+            extra = np.asarray(bg[k], dtype=v.dtype)
+        elif k.startswith("weight"):  # e.g. reweighting columns: a background event keeps its own weight
+            extra = np.asarray(bg["weight"], dtype=v.dtype)
+        else:  # other columns of the input file have no meaning for backgrounds
+            extra = np.zeros(n_bg, dtype=v.dtype)
+        out[k] = np.concatenate([v, extra])
+    return out
 
 
 def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int | None = None,
@@ -88,6 +98,12 @@ def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int
     chunk_size = int(gm["chunk_size"])
     first_chunk = int(gm["chunk_range"][0])
     inputs = dict(EVENT_COLUMNS_TRUTH)
+    # Every other column of the input (e.g. reweighting weights) is carried through unchanged.
+    if reader.n_events:
+        first, _ = next(reader.iter_chunks(step=1))
+        for k, v in first.items():
+            if k not in inputs:
+                inputs[k] = (v.dtype, reader.units.get(k, ""))
     inputs.update(STAGE_COLUMNS)
     chain = build_chain(det, gm, inputs)
     columns = dict(inputs)

@@ -115,3 +115,32 @@ def test_cli_and_errors(tmp_path, sns_ge):
 def test_missing_input_file(tmp_path):
     with pytest.raises(EventFileError, match="no such file"):
         simulate_detector(tmp_path / "none.h5", tmp_path / "o.h5", load_detector("conus_plus"))
+
+
+def test_extra_input_columns_are_carried_through(tmp_path):
+    # A reweighted generator file keeps its weight_<name> columns through detsim (backgrounds get their weight).
+    from generator.eventfile import EventWriter
+
+    gen = tmp_path / "gen.h5"
+    generate(load_config(preset="reactor_ge", overrides=["generator.chunk_size=5000"]), gen, n_events=5000,
+             progress=False)
+    r = EventReader(gen)
+    cols, _ = r.read()
+    cols["weight_alt"] = cols["weight"] * 2.0
+    columns = {k: (v.dtype, r.units.get(k, "")) for k, v in cols.items()}
+    rw = tmp_path / "rw.h5"
+    with EventWriter(rw, stage="generator", columns=columns) as w:
+        w.write(cols)
+        w.close({k: v for k, v in r.metadata.items() if k not in ("columns", "jagged", "n_events", "format",
+                                                                  "format_version", "stage", "provenance_hash")})
+    from detsim.config import detector_from_dict, to_dict
+
+    raw = to_dict(load_detector("conus_plus"))
+    raw["backgrounds"] = [{"kind": "steady_state", "recoil_type": "er", "e_min_kev": 0.1, "e_max_kev": 1.0,
+                           "rate_per_kev_kg_day": 5.0}]
+    simulate_detector(rw, tmp_path / "d.h5", detector_from_dict(raw), progress=False)
+    d, _ = EventReader(tmp_path / "d.h5").read()
+    cev = d["origin"] == 0
+    np.testing.assert_allclose(d["weight_alt"][cev], 2 * d["weight"][cev])
+    np.testing.assert_array_equal(d["weight_alt"][~cev], d["weight"][~cev])
+    assert (~cev).sum() > 0
