@@ -23,20 +23,13 @@ from generator.config import load_config
 from generator.eventfile import EventReader
 from generator.generate import generate
 from generator.sampler import EVENT_COLUMNS_TRUTH
+from _common import peak_rss_mb
 
 # (detector preset, generator preset[, generator overrides]) to time; later technologies add their lines here.
 CASES = [("conus_plus", "reactor_ge"),
          ("xenonnt", "solar_xe", ["source.components=['b8']"]),
          ("cryocsi", "sns_csi")]
 
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process (VmHWM, Linux), MB."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 def file_to_file(gen: str, det_name: str, threads: int, out: str) -> tuple[float, float]:

@@ -21,16 +21,10 @@ import tempfile
 import time
 
 import numpy as np
+from _common import peak_rss_mb
 
 LZ_TOP_DRIFT_MM = 1461.0  # NEST LZ_WS2024.hh TopDrift (liquid surface, dt = 0)
 
-
-def peak_rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 def make_events(path, n):

@@ -57,6 +57,34 @@ def kinematic_factor(enu, t_mev, mass):
 
 
 @njit(cache=True, inline="always")
+def find_cell(edges, bucket, t0, inv_db, t):
+    """Index k with edges[k] <= t < edges[k+1] on a non-uniform grid: the uniform bucket of t gives the range
+    of candidate cells (``bucket`` maps uniform bins of width 1/inv_db to grid cells), then bisection."""
+    n = edges.shape[0]
+    nb = bucket.shape[0] - 1
+    ib = int((t - t0) * inv_db)
+    if ib < 0:
+        ib = 0
+    elif ib > nb - 1:
+        ib = nb - 1
+    lo = bucket[ib]
+    hi = bucket[ib + 1] + 1
+    if hi > n - 1:
+        hi = n - 1
+    while lo > 0 and edges[lo] > t:  # rounding at the bucket's edges
+        lo -= 1
+    while hi < n - 1 and edges[hi] <= t:
+        hi += 1
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        if edges[mid] <= t:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, inline="always")
 def interp_uniform(x, x0, inv_dx, table, row, n):
     """Linear interpolation of table[row, :n] tabulated at x0 + k / inv_dx."""
     f = (x - x0) * inv_dx
@@ -166,25 +194,7 @@ def sample_recoil_bsm_kev(s, enu, mass, row, edges, bucket, tab, env, cum, guide
     if k1 < 0.0:
         k1 = 0.0
     beta = (k1 - k0) / width
-    # cell jm holds T_max: bucket of T_max, then bisection inside it (usually nothing to bisect)
-    ib = int((tmax - t0) * inv_db)
-    if ib > nb - 1:
-        ib = nb - 1
-    lo = bucket[ib]
-    hi = bucket[ib + 1] + 1
-    if hi > n - 1:
-        hi = n - 1
-    while lo > 0 and edges[lo] > tmax:  # rounding at the bucket's edges
-        lo -= 1
-    while hi < n - 1 and edges[hi] <= tmax:
-        hi += 1
-    while hi - lo > 1:
-        mid = (lo + hi) >> 1
-        if edges[mid] <= tmax:
-            lo = mid
-        else:
-            hi = mid
-    jm = lo
+    jm = find_cell(edges, bucket, t0, inv_db, tmax)  # the cell holding T_max
     ta = edges[jm]
     s0m = cum[row, 0, jm] + env[row, 0, jm] * (tmax - ta)  # Ahat mass on [t0, tmax]
     w1 = k0 * cum[row, 0, jm] + beta * cum[row, 1, jm] + env[row, 0, jm] * (tmax - ta) * (

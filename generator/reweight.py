@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 from numba import njit, prange
 
+from ._kernels import find_cell
+
 from ._validate import ConfigError, build
 from .config import CALIBRATION_KINDS, BSMConfig, Config, PhysicsConfig, config_from_dict
 from .cross_section import CrossSectionModel, dsigma_dt_cm2_per_kev, weak_charge
@@ -215,25 +217,7 @@ def table_ratios(enu, t, row, row_mass, edges, bucket, tabs, out):
         e = enu[i]
         tt = t[i]
         mass = row_mass[r]
-        ib = int((tt - t0) * inv_db)
-        if ib < 0:
-            ib = 0
-        elif ib > nb - 1:
-            ib = nb - 1
-        lo = bucket[ib]
-        hi = bucket[ib + 1] + 1
-        if hi > n - 1:
-            hi = n - 1
-        while lo > 0 and edges[lo] > tt:
-            lo -= 1
-        while hi < n - 1 and edges[hi] <= tt:
-            hi += 1
-        while hi - lo > 1:
-            mid = (lo + hi) >> 1
-            if edges[mid] <= tt:
-                lo = mid
-            else:
-                hi = mid
+        lo = find_cell(edges, bucket, t0, inv_db, tt)
         # cubic (4-point Lagrange) interpolation on the stencil around cell lo
         j = lo - 1
         if j < 0:
