@@ -22,6 +22,7 @@ def detsim_main(argv=None) -> int:
                    help="override a detector key, e.g. --set hpge.fano=0.12 (repeatable)")
     p.add_argument("--seed", type=int, help="seed (default: the generator's)")
     p.add_argument("--threads", type=int, help="threads (default 2)")
+    p.add_argument("--chunks", help="simulate only the run's chunks START:STOP held by the input (job arrays)")
     p.add_argument("--list-detectors", action="store_true", help="list detector presets and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
@@ -41,12 +42,14 @@ def detsim_main(argv=None) -> int:
             raise ConfigError("choose a detector: --detector PRESET or --config FILE (--list-detectors)")
         from generator.eventfile import file_format
 
+        from generator.generate import parse_chunk_range
+
         from .simulate import simulate_detector
 
         file_format(args.output)
         det = load_detector(args.detector or args.config, args.overrides)
         meta = simulate_detector(args.input, args.output, det, seed=args.seed, threads=args.threads,
-                                 progress=False if args.quiet else None)
+                                 progress=False if args.quiet else None, chunks=parse_chunk_range(args.chunks))
         print(f"wrote {meta['n_events']} events with the {det.name} response to {args.output}")
         return 0
 

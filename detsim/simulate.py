@@ -90,13 +90,24 @@ def prepare_chunk(det: DetectorConfig, gm: dict, seed: int, chunk: int, cols: di
 
 
 def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int | None = None,
-                      threads: int | None = None, progress: bool | None = None) -> dict:
-    """Run the detector chain over a generator file (plus backgrounds); return the output's metadata."""
+                      threads: int | None = None, progress: bool | None = None, chunks=None) -> dict:
+    """Run the detector chain over a generator file (plus backgrounds); return the output's metadata.
+
+    ``chunks`` = (a, b) simulates only the run's chunks a:b held by the file (job arrays), like
+    ``cevns-generate --chunks``; the result equals that part of a whole-file run.
+    """
     reader = EventReader(input_path, stage="generator", require=tuple(EVENT_COLUMNS_TRUTH))
     gm = reader.metadata
     seed = int(gm["seed"] if seed is None else seed)
     chunk_size = int(gm["chunk_size"])
-    first_chunk = int(gm["chunk_range"][0])
+    first_chunk, stop_chunk = (int(x) for x in gm["chunk_range"])
+    lo, hi = (first_chunk, stop_chunk) if chunks is None else (
+        chunks[0], stop_chunk if chunks[1] is None else chunks[1])
+    if not (first_chunk <= lo < hi <= stop_chunk):
+        from generator._validate import ConfigError
+
+        raise ConfigError(f"--chunks {lo}:{hi}: {input_path} holds chunks {first_chunk}:{stop_chunk}; "
+                          "choose a non-empty range within them")
     inputs = dict(EVENT_COLUMNS_TRUTH)
     # Every other column of the input (e.g. reweighting weights) is carried through unchanged.
     if reader.n_events:
@@ -117,8 +128,7 @@ def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int
         expected_background_counts(bg, gm, windows, True, det.source_off_live_days)
 
     def process(item):
-        k, cols = item
-        chunk = first_chunk + k
+        chunk, cols = item
         full = prepare_chunk(det, gm, seed, chunk, cols, windows)
         out, jag = chain.run(detsim_rng(seed, chunk), full)
         return out, jag
@@ -128,7 +138,8 @@ def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int
             tqdm(total=reader.n_events, unit="ev", unit_scale=True, desc="detsim",
                  disable=None if progress is None else not progress) as bar, \
             ThreadPoolExecutor(max_workers=threads) as pool:
-        chunks = enumerate(c for c, _ in reader.iter_chunks(step=chunk_size))
+        todo = ((first_chunk + k, c) for k, (c, _) in enumerate(reader.iter_chunks(step=chunk_size))
+                if lo <= first_chunk + k < hi)
         # Chunks are independent: simulate up to `threads` at once, write in order.
         window = []
 
@@ -139,12 +150,18 @@ def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int
             n_written += len(out["event_id"])
             bar.update(int(np.count_nonzero(out["origin"] == 0)))
 
-        for item in chunks:
+        n_cevns = 0
+        for item in todo:
+            n_cevns += len(item[1]["event_id"])
             window.append(pool.submit(process, item))
             if len(window) >= threads:
                 drain(window.pop(0))
         for fut in window:
             drain(fut)
+        if (lo, hi) != (first_chunk, stop_chunk):  # this file holds part of its parent's exposure
+            frac = n_cevns / max(int(gm["n_events_total"]), 1)
+            gm = dict(gm, chunk_range=[lo, hi], n_generated=n_cevns, exposure_fraction=frac,
+                      expected_events=float(gm["expected_events_total"]) * frac)
         meta = writer.close(detsim_metadata(det, gm, seed, reader, windows))
     return meta
 

@@ -144,3 +144,24 @@ def test_extra_input_columns_are_carried_through(tmp_path):
     np.testing.assert_allclose(d["weight_alt"][cev], 2 * d["weight"][cev])
     np.testing.assert_array_equal(d["weight_alt"][~cev], d["weight"][~cev])
     assert (~cev).sum() > 0
+
+
+def test_chunk_ranges_of_one_file_merge_to_the_whole(tmp_path):
+    from generator.merge import merge_files
+
+    gen = tmp_path / "gen.h5"
+    generate(load_config(preset="reactor_ge", overrides=["generator.chunk_size=4000"]), gen, n_events=12_000,
+             progress=False)
+    det = load_detector("conus_plus")
+    simulate_detector(gen, tmp_path / "all.h5", det, progress=False)
+    parts = tmp_path / "parts"
+    for a, b in ((0, 1), (1, 3)):
+        simulate_detector(gen, parts / f"d{a}.h5", det, progress=False, chunks=(a, b))
+    merged = merge_files(parts, tmp_path / "merged.h5", progress=False)
+    whole, _ = EventReader(tmp_path / "all.h5").read()
+    got, _ = EventReader(tmp_path / "merged.h5").read()
+    for k in whole:
+        np.testing.assert_array_equal(got[k], whole[k])
+    assert merged["expected_events"] == pytest.approx(EventReader(tmp_path / "all.h5").metadata["expected_events"])
+    with pytest.raises(Exception, match="holds chunks 0:3"):
+        simulate_detector(gen, tmp_path / "x.h5", det, chunks=(2, 5))
