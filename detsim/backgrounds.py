@@ -26,6 +26,8 @@ from generator._validate import ConfigError, option
 from generator.constants import TAU_MUON_NS, TAU_PION_NS
 from generator.nuclei import material
 
+from .chain import target_geometry
+
 __all__ = ["BACKGROUND_KINDS", "BackgroundConfig", "draw_backgrounds", "expected_background_counts"]
 
 BACKGROUND_KINDS = ("steady_state", "brn", "nin")
@@ -96,7 +98,7 @@ def _vertices(rng, geometry, n):
 def draw_backgrounds(rng, backgrounds, gm: dict, windows, chunk: int, fraction: float, off_live_days: float,
                      id_offset: int) -> dict | None:
     """Background events for one chunk holding ``fraction`` of the run's exposure (truth-like columns)."""
-    geometry = gm["config"]["target"].get("geometry", {"shape": "cylinder", "radius_cm": 10.0, "height_cm": 20.0})
+    geometry = target_geometry(gm)
     target = gm["config"]["target"]
     mat = material(target["material"], target.get("isotopes"))
     isos = list(mat.isotopes)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Chain", "ChainError", "Step"]
+__all__ = ["Chain", "ChainError", "Step", "target_geometry"]
 
 
 class ChainError(ValueError):
@@ -67,3 +67,9 @@ class Chain:
             for g in s.jagged:
                 jag[g] = new[g]
         return cols, jag
+
+
+def target_geometry(gen_meta: dict) -> dict:
+    """The active volume of the generator run (its [target.geometry]) from a file's metadata."""
+    cfg = gen_meta.get("config") or gen_meta.get("generator_config") or {}
+    return cfg.get("target", {}).get("geometry", {"shape": "cylinder", "radius_cm": 10.0, "height_cm": 20.0})

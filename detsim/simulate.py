@@ -18,7 +18,7 @@ from generator.eventfile import EventReader, EventWriter
 from generator.sampler import EVENT_COLUMNS_TRUTH
 
 from .backgrounds import draw_backgrounds, expected_background_counts
-from .chain import Chain, Step
+from .chain import Chain, Step, target_geometry
 from .config import DetectorConfig, to_dict
 from .timing import BeamWindows, absolute_time_s
 
@@ -47,9 +47,7 @@ def timing_steps(det: DetectorConfig, gen_meta: dict) -> list[Step]:
 
 
 def build_chain(det: DetectorConfig, gen_meta: dict, inputs: dict) -> Chain:
-    geometry = gen_meta.get("config", {}).get("target", {}).get("geometry", {"shape": "cylinder", "radius_cm": 10.0,
-                                                                             "height_cm": 20.0})
-    return Chain(timing_steps(det, gen_meta) + det.module.steps(det, geometry, gen_meta), inputs)
+    return Chain(timing_steps(det, gen_meta) + det.module.steps(det, target_geometry(gen_meta), gen_meta), inputs)
 
 
 def detsim_rng(seed: int, chunk: int) -> np.random.Generator:

@@ -58,7 +58,7 @@ from scipy.special import erf
 
 from generator._validate import ConfigError, option
 
-from .chain import Step
+from .chain import Step, target_geometry
 
 __all__ = [
     "NEST_ER_WIDTHS", "NEST_NR_FIELD_RANGE_V_CM", "NEST_NR_WIDTHS", "NEST_NR_YIELDS", "QuantaModel", "XenonConfig",
@@ -732,8 +732,7 @@ def xenon_steps(det, geometry: dict) -> list[Step]:
 
 
 def _geometry(gen_meta: dict) -> dict:
-    return gen_meta.get("config", {}).get("target", {}).get("geometry", {"shape": "cylinder", "radius_cm": 10.0,
-                                                                         "height_cm": 20.0})
+    return target_geometry(gen_meta)
 
 
 def steps(det, geometry: dict, gen_meta: dict) -> list[Step]:

@@ -17,7 +17,7 @@ import numpy as np
 from generator import __version__
 from generator.eventfile import EventReader, EventWriter
 
-from .analysis import ORIGIN_NAMES, Layout, histograms, on_minus_off, reconstruct_columns, select
+from .analysis import Layout, histograms, on_minus_off, reconstruct_columns, select
 from .config import RecoConfig
 from .fit import fit_templates, flatten_templates
 
@@ -190,4 +190,3 @@ def write_summary(outdir: Path, summary: dict) -> None:
 
 ORIGIN_LABEL = {"cevns": "CEvNS", "ssb": "steady-state background", "brn": "beam-related neutrons",
                 "nin": "neutrino-induced neutrons"}
-_ = ORIGIN_NAMES
