@@ -16,7 +16,7 @@ import tempfile
 import time
 
 from generator.config import load_config
-from generator.production import produce
+from reco.production import produce
 
 
 def peak_mb(n: int, d: str) -> tuple[float, float]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from generator._validate import ConfigError
 from generator.cli import add_config_arguments, config_from_args, run_cli, run_config_cli
 
-__all__ = ["reco_main", "run_main"]
+__all__ = ["produce_main", "reco_main", "run_main"]
 
 
 def reco_main(argv=None) -> int:
@@ -73,3 +74,32 @@ def run_main(argv=None) -> int:
         return 0
 
     return run_config_cli("cevns-run", args, body)
+
+
+def produce_main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="cevns-produce", description="Make (or resume) a production: one file per "
+                                "unit of chunks in a directory, for job arrays and Dask clusters.")
+    add_config_arguments(p)
+    p.add_argument("-o", "--output", required=False, help="production directory")
+    p.add_argument("--n-events", type=int, help="events of the whole production (default: generator.n_events)")
+    p.add_argument("--seed", type=int, help="the production's seed")
+    p.add_argument("--chunks-per-file", type=int, default=1, help="chunks per output file (default 1)")
+    p.add_argument("--job-index", help="this job's index (0-based), or 'auto' for SLURM_ARRAY_TASK_ID")
+    p.add_argument("--n-jobs", type=int, help="number of jobs the production is split into")
+    p.add_argument("--dask", help="run the units on Dask: local[:N], tcp://host:port, slurm[:N], htcondor[:N]")
+    p.add_argument("--threads", type=int, help="threads per unit (default 1)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+
+    def body():
+        if not args.output:
+            raise ConfigError("a production directory is required: -o DIR")
+        from .production import produce
+
+        report = produce(config_from_args(args), args.output, n_events=args.n_events, seed=args.seed,
+                         chunks_per_file=args.chunks_per_file, job_index=args.job_index, n_jobs=args.n_jobs,
+                         dask=args.dask, threads=args.threads, progress=False if args.quiet else None)
+        print(json.dumps({k: v for k, v in report.items() if k != "files"}, indent=1))
+        return 0
+
+    return run_config_cli("cevns-produce", args, body)

@@ -13,7 +13,7 @@ from generator.config import load_config
 from generator.eventfile import EventReader
 from generator.generate import generate
 from generator.merge import EventFileSet, MergeError, merge_files
-from generator.production import produce, resolve_job
+from reco.production import produce, resolve_job
 
 OVERRIDES = ["generator.chunk_size=5000"]
 N = 35_000  # 7 chunks
@@ -105,7 +105,7 @@ def test_killed_production_resumes_to_the_same_bytes(tmp_path):
     ref = tmp_path / "ref"
     produce(cfg(), ref, n_events=N, progress=False)
     run = tmp_path / "run"
-    cmd = [sys.executable, "-c", "import sys; from generator.scale_cli import produce_main; "
+    cmd = [sys.executable, "-c", "import sys; from reco.cli import produce_main; "
            "sys.exit(produce_main(sys.argv[1:]))", "--preset", "reactor_ge", "--set", "generator.chunk_size=5000",
            "--n-events", str(N), "-o", str(run), "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ._validate import ConfigError
-from .config import Config, config_from_dict
-from .eventfile import EventFileError, EventReader
+from generator._validate import ConfigError
+from generator.config import Config, config_from_dict
+from generator.eventfile import EventFileError, EventReader
 
 __all__ = ["Unit", "job_units", "plan_units", "produce", "resolve_job"]
 
@@ -97,7 +97,7 @@ def _clean_temporaries(outdir: Path) -> int:
 
 def run_unit(config_dict: dict, outdir: str, unit: Unit, seed: int, n_events: int | None, threads: int) -> str:
     """Make one unit's files (skipping what is already complete). Runs in any process: a Dask task too."""
-    from .generate import generate
+    from generator.generate import generate
 
     cfg = config_from_dict(config_dict)
     outdir = Path(outdir)
@@ -110,7 +110,8 @@ def run_unit(config_dict: dict, outdir: str, unit: Unit, seed: int, n_events: in
         made.append(ev.name)
     if cfg.detector:
         from detsim.simulate import simulate_detector
-        from reco.run import detector_for_run
+
+        from .run import detector_for_run
 
         det_path = unit.detector_path(outdir)
         if not _complete(det_path, "detsim", unit, resolved_json):
@@ -147,7 +148,7 @@ def produce(cfg: Config, outdir, *, n_events: int | None = None, seed: int | Non
     threads = threads or 1
     done = []
     if dask:
-        from .dask_backend import client_for
+        from generator.dask_backend import client_for
 
         client = client_for(dask, threads)
         futures = [client.submit(run_unit, raw, str(outdir), u, seed, n_total, 1, pure=False) for u in mine]
