@@ -45,7 +45,21 @@ FORMAT_NAME = "cevns-events"
 FORMAT_VERSION = 1
 TREE_NAME = "events"
 H5_GROUP = "events"
-H5_CHUNK = 1 << 16  # elements per HDF5 storage chunk
+H5_CHUNK = 1 << 16  # default elements per HDF5 storage chunk
+
+
+def storage_chunk(rows_per_write: int | None) -> int:
+    """HDF5 chunk length for writes of ``rows_per_write`` rows: a divisor of it near 2^16 when there is one,
+    so whole writes fill whole chunks and per-event columns never straddle (no copies)."""
+    if not rows_per_write:
+        return H5_CHUNK
+    best = None
+    for k in range(1, 65):
+        if rows_per_write % k == 0:
+            d = rows_per_write // k
+            if 16384 <= d <= 262144 and (best is None or abs(d - H5_CHUNK) < abs(best - H5_CHUNK)):
+                best = d
+    return best or H5_CHUNK
 
 
 class EventFileError(ValueError):
@@ -104,9 +118,10 @@ def _shuffle_deflate(raw: np.ndarray, level: int, worth: float) -> tuple[bytes, 
 class _H5Column:
     """Appends to one dataset, compressing full storage chunks in a thread pool (direct chunk writes)."""
 
-    def __init__(self, group, name, dtype, unit, level, attrs=None):
+    def __init__(self, group, name, dtype, unit, level, attrs=None, chunk: int = H5_CHUNK):
         self.dtype = np.dtype(dtype)
-        self.ds = group.create_dataset(name, shape=(0,), maxshape=(None,), dtype=self.dtype, chunks=(H5_CHUNK,),
+        self.chunk = chunk
+        self.ds = group.create_dataset(name, shape=(0,), maxshape=(None,), dtype=self.dtype, chunks=(chunk,),
                                        shuffle=True, compression="gzip", compression_opts=level)
         self.ds.attrs["units"] = unit
         for k, v in (attrs or {}).items():
@@ -117,11 +132,12 @@ class _H5Column:
         self.chunk_index = 0
 
     def take_full_chunks(self, final: bool):
-        """Yield (chunk index, array of H5_CHUNK elements) ready to compress; copies only straddling chunks."""
-        while self.n_pending >= H5_CHUNK or (final and self.n_pending):
-            take = min(H5_CHUNK, self.n_pending)
+        """Yield (chunk index, array of one storage chunk) ready to compress; copies only straddling chunks."""
+        size = self.chunk
+        while self.n_pending >= size or (final and self.n_pending):
+            take = min(size, self.n_pending)
             head = self.pending[0]
-            if head.size >= take and take == H5_CHUNK:
+            if head.size >= take and take == size:
                 piece = head[:take]
                 self.pending[0] = head[take:]
             else:
@@ -136,8 +152,8 @@ class _H5Column:
                 piece = np.concatenate(parts)
             if self.pending and not self.pending[0].size:
                 self.pending.pop(0)
-            if piece.size < H5_CHUNK:  # the last, partial chunk is stored full size, padded
-                padded = np.zeros(H5_CHUNK, dtype=self.dtype)
+            if piece.size < size:  # the last, partial chunk is stored full size, padded
+                padded = np.zeros(size, dtype=self.dtype)
                 padded[: piece.size] = piece
                 piece = padded
             self.n_pending -= take
@@ -153,7 +169,7 @@ class EventWriter:
     """
 
     def __init__(self, path, *, stage: str, columns: dict, jagged: dict | None = None, threads: int = 2,
-                 compression: str = "fast", root_compression_level: int = 3):
+                 compression: str = "fast", root_compression_level: int = 3, rows_per_write: int | None = None):
         self.path = Path(path)
         self.format = file_format(self.path)
         self.stage = stage
@@ -177,9 +193,10 @@ class EventWriter:
             self._h5.attrs["complete"] = False
             grp = self._h5.create_group(H5_GROUP)
             lv = self._level
-            self._cols = {k: _H5Column(grp, k, d, u, lv) for k, (d, u) in self.columns.items()}
+            rows = storage_chunk(rows_per_write)  # per-event columns; jagged contents keep the default
+            self._cols = {k: _H5Column(grp, k, d, u, lv, chunk=rows) for k, (d, u) in self.columns.items()}
             for g, fs in self.jagged.items():
-                self._cols[f"n{g}"] = _H5Column(grp, f"n{g}", np.int32, "", lv, {"counts_for": g})
+                self._cols[f"n{g}"] = _H5Column(grp, f"n{g}", np.int32, "", lv, {"counts_for": g}, chunk=rows)
                 for f, (d, u) in fs.items():
                     self._cols[f"{g}_{f}"] = _H5Column(grp, f"{g}_{f}", d, u, lv, {"counter": f"n{g}"})
         else:
@@ -229,16 +246,16 @@ class EventWriter:
     def _flush_h5(self, final: bool) -> None:
         jobs = []
         for col in self._cols.values():
-            if col.n_pending >= H5_CHUNK or final:
+            if col.n_pending >= col.chunk or final:
                 for idx, raw in col.take_full_chunks(final):
                     jobs.append((col, idx, self._pool.submit(_shuffle_deflate, raw, self._level, self._worth)))
         for col, idx, fut in jobs:  # write in order; compression ran in parallel
             # Grow only, never shrink: HDF5 re-filters the edge chunk on a shrink and ignores its filter mask.
-            need = min((idx + 1) * H5_CHUNK, col.n_written)
+            need = min((idx + 1) * col.chunk, col.n_written)
             if col.ds.shape[0] < need:
                 col.ds.resize((need,))
             data, mask = fut.result()
-            col.ds.id.write_direct_chunk((idx * H5_CHUNK,), data, mask)
+            col.ds.id.write_direct_chunk((idx * col.chunk,), data, mask)
 
     # -- closing ---------------------------------------------------------------------------------------
     def close(self, metadata: dict) -> dict:

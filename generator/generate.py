@@ -96,7 +96,8 @@ def generate(cfg: Config, output, *, n_events=None, seed=None, mode=None, thread
     columns = {k: v for k, v in EVENT_COLUMNS_TRUTH.items()}
     ids = np.arange(plan.first_chunk, plan.stop_chunk)
     batch = max(1, threads)
-    with EventWriter(output, stage="generator", columns=columns, threads=threads) as writer, tqdm(
+    with EventWriter(output, stage="generator", columns=columns, threads=threads,
+                     rows_per_write=plan.chunk_size) as writer, tqdm(
             total=plan.n_events_here, unit="ev", unit_scale=True, desc="generate", disable=None if progress is None
             else not progress) as bar:
         blocks = [ids[s:s + batch] for s in range(0, len(ids), batch)]
