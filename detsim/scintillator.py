@@ -304,6 +304,16 @@ def _ensure_py(bt, ba, bk, need):
 _ensure = njit(cache=True, nogil=True)(_ensure_py)
 
 
+def _pick_array_py(rng, n_arrays, share):
+    """Array (0 or 1) a photon lands on: array 0 with probability ``share`` (one draw when there are two)."""
+    if n_arrays == 2 and rng.random() >= share:
+        return 1
+    return 0
+
+
+_pick_array = njit(cache=True, nogil=True)(_pick_array_py)
+
+
 def photodetect_loop(rng, mean, is_er, offset, taus, cum_nr, cum_er, jitter, photons_mode, pde, intrinsic,
                      n_arrays, share, lam, borel_cdf, p_ap, tau_ap, dark_per_array_ns, afterglow_ns, lo, hi, prompt,
                      spe, add_offset, capacity):
@@ -349,11 +359,8 @@ def photodetect_loop(rng, mean, is_er, offset, taus, cum_nr, cum_er, jitter, pho
             t = rng.exponential(taus[c])
             if jitter > 0.0:
                 t += jitter * rng.normal()
-            a = 0
-            if n_arrays == 2 and rng.random() >= share:
-                a = 1
             bt[m] = t
-            ba[m] = a
+            ba[m] = _pick_array(rng, n_arrays, share)
             bk[m] = 0
             m += 1
         # 2. afterglow: single PE uniform in the window, split between arrays like light
@@ -363,11 +370,8 @@ def photodetect_loop(rng, mean, is_er, offset, taus, cum_nr, cum_er, jitter, pho
                 bt, ba, bk = _ensure(bt, ba, bk, m + k)
             for _ in range(k):
                 t = lo + width * rng.random()
-                a = 0
-                if n_arrays == 2 and rng.random() >= share:
-                    a = 1
                 bt[m] = t
-                ba[m] = a
+                ba[m] = _pick_array(rng, n_arrays, share)
                 bk[m] = 4
                 m += 1
         # 3. dark counts of each array, uniform in the window
