@@ -15,8 +15,12 @@ from ._rng import exponential, standard_normal, uniform
 PULSE_NONE, PULSE_GAUSSIAN, PULSE_FLAT, PULSE_DOUBLE_GAUSSIAN = 0, 1, 2, 3
 SHAPE_CYLINDER, SHAPE_BOX = 0, 1
 RECOIL_MONO, RECOIL_FLAT = 0, 1
-# Recoil sampler: the SM chord x sup Q_v^2 envelope, or the BSM piecewise envelope (sample_recoil_bsm_kev).
+# Recoil sampler: SM joint (E_nu, T) envelope (sample_joint_sm), or E_nu then the BSM piecewise envelope in T
+# (sample_recoil_bsm_kev).
 RECOIL_SM, RECOIL_BSM = 0, 1
+# Cells per E_nu row of the SM joint envelope (generator.sampler.joint_tables): a power of two, so a cell index
+# splits into (row, T cell) with a shift and a mask.
+LOG_T_CELLS = 6
 
 
 @njit(cache=True, inline="always")
@@ -47,13 +51,6 @@ def linear_fraction(s, a, b):
     if b > a:
         return u1 if u1 > u2 else u2
     return u1 if u1 < u2 else u2
-
-
-@njit(cache=True, inline="always")
-def kinematic_factor(enu, t_mev, mass):
-    """1 - T/E - M T/(2E^2) + T^2/(2E^2), clamped at 0 (T, E, M in MeV)."""
-    k = 1.0 - t_mev / enu - mass * t_mev / (2.0 * enu * enu) + t_mev * t_mev / (2.0 * enu * enu)
-    return k if k > 0.0 else 0.0
 
 
 @njit(cache=True, inline="always")
@@ -97,33 +94,48 @@ def interp_uniform(x, x0, inv_dx, table, row, n):
     return table[row, k] * (1.0 - w) + table[row, k + 1] * w
 
 
-@njit(cache=True)
-def sample_recoil_kev(s, enu, mass, t_thr_kev, qv2, row, n_q, t0, inv_dt, qv2_sup):
-    """Recoil energy (keV) from dsigma/dT at fixed E_nu, by rejection.
+@njit(cache=True, inline="always")
+def interp_on_grid(x, e, v, slope, off, n, bucket, boff, nb, e0, inv_db):
+    """np.interp(x, e[off:off+n], v[off:off+n]) for x inside the grid: the cell from ``bucket`` (nb + 1 entries
+    mapping uniform bins of width 1 / inv_db from e0 to the cell holding the bin's left edge), then a short walk
+    (none on a uniform grid with nb >= n); ``slope`` holds each cell's slope, so no division."""
+    ib = int((x - e0) * inv_db)
+    if ib < 0:
+        ib = 0
+    elif ib > nb - 1:
+        ib = nb - 1
+    k = bucket[boff + ib]
+    while k < n - 2 and e[off + k + 1] <= x:
+        k += 1
+    return v[off + k] + (x - e[off + k]) * slope[off + k]
 
-    dsigma/dT is proportional to kin(T) Q_v^2(T) with kin(T) = 1 - a T + b T^2 convex. Proposal: the chord of
-    kin between T_thr and T_max (a trapezoid, inverted exactly) times sup Q_v^2 above threshold; accept with
-    kin(T) Q_v^2(T) / (chord(T) sup Q_v^2) <= 1.
+
+@njit(cache=True, inline="always")
+def sample_joint_sm(s, cell_prob, cell_alias, cell_fmax, row_pair, row_e_lo, row_de, row_t_lo, row_dt, phi_e, phi_v,
+                    phi_slope, phi_bucket, pair_phi, pair_phi_f, pair_iso, iso_mass, qv2, n_q, t0, inv_dt):
+    """(pair, E_nu in MeV, T in keV) from the SM joint density, by rejection from a piecewise-constant envelope.
+
+    Cell c (alias table over all pairs' cells) is T cell c & (NT - 1) of row c >> LOG_T_CELLS; E and T uniform
+    in the cell; accept with f_p(E, T) / (w_p cell_fmax[c]) where f_p / w_p = phi(E) K(E, T) Q_v^2(T) (K may go
+    negative beyond T_max(E): such points are rejected). See generator.sampler.joint_tables.
     """
-    inv_e = 1.0 / enu
-    a = 1e-3 * (inv_e + 0.5 * mass * inv_e * inv_e)  # per keV
-    b = 1e-6 * 0.5 * inv_e * inv_e
-    tmax = 2.0 * enu * enu / (mass + 2.0 * enu) * 1e3
-    lo = t_thr_kev
-    width = tmax - lo
-    if width <= 0.0:  # cannot happen for energies drawn above E_min(threshold); never loop forever
-        return lo
-    k0 = 1.0 - a * lo + b * lo * lo
-    k1 = 1.0 - a * tmax + b * tmax * tmax
-    if k1 < 0.0:
-        k1 = 0.0
+    n_cells = cell_prob.shape[0]
+    mask = (1 << LOG_T_CELLS) - 1
     while True:
-        x = linear_fraction(s, k0, k1)
-        t = lo + x * width
-        kin = 1.0 - a * t + b * t * t
-        chord = k0 + (k1 - k0) * x
-        if uniform(s) * chord * qv2_sup < kin * interp_uniform(t, t0, inv_dt, qv2, row, n_q):
-            return t
+        c = alias_draw(uniform(s), cell_prob, cell_alias, 0, n_cells)
+        r = c >> LOG_T_CELLS
+        p = row_pair[r]
+        enu = row_e_lo[r] + uniform(s) * row_de[r]
+        t = row_t_lo[r] + ((c & mask) + uniform(s)) * row_dt[r]
+        iso = pair_iso[p]
+        phi = interp_on_grid(enu, phi_e, phi_v, phi_slope, pair_phi[0, p], pair_phi[1, p], phi_bucket,
+                             pair_phi[2, p], pair_phi[3, p] - 1, pair_phi_f[0, p], pair_phi_f[1, p])
+        inv_e = 1.0 / enu
+        x = 1e-3 * t * inv_e
+        kin = 1.0 - x - 0.5 * iso_mass[iso] * 1e-3 * t * inv_e * inv_e + 0.5 * x * x
+        f = phi * kin * interp_uniform(t, t0, inv_dt, qv2, iso, n_q)
+        if uniform(s) * cell_fmax[c] < f:
+            return p, enu, t
 
 
 @njit(cache=True, inline="always")
@@ -289,17 +301,19 @@ def sample_pulse_time(s, kind, sigma, width, separation):
 def sample_neutrino_events(s, n, first, tab_f, tab_i, pair_prob, pair_alias, pair_comp, pair_iso, pair_goff,
                            pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid, bin_prob, bin_alias,
                            iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket, bsm_tab, bsm_env, bsm_cum,
-                           bsm_guide, out_comp, out_pdg, out_enu, out_z, out_a, out_t, out_pulse, out_time, out_x,
-                           out_y, out_z_cm):
+                           bsm_guide, cell_prob, cell_alias, cell_fmax, row_pair, row_e_lo, row_de, row_t_lo, row_dt,
+                           phi_e, phi_v, phi_slope, phi_bucket, pair_phi, pair_phi_f, out_comp, out_pdg, out_enu, out_z, out_a, out_t,
+                           out_pulse, out_time, out_x, out_y, out_z_cm):
     """Fill rows [first, first + n) of the outputs with CEvNS events drawn with state ``s``.
 
     tab_f = (t_thr_kev, t0_kev, dt_kev, pulse_sigma_ns, pulse_width_ns, pulse_separation_ns, live_time_ns,
              geo_p0, geo_p1, geo_p2); tab_i = (n_pairs, pulse_kind, n_pulses, geo_shape, recoil_mode).
-    SM (recoil_mode 0): qv2 has one row per isotope; its last column holds sup Q_v^2 above threshold.
+    SM (recoil_mode 0): (pair, E, T) from the joint envelope (cell_*, row_*, phi_*, pair_phi*; see
+    sample_joint_sm); qv2 has one row of Q_v^2 per isotope on the uniform T grid (last column: its supremum).
     BSM (recoil_mode 1): pair p uses row pair_row[p] of bsm_tab / bsm_env / bsm_cum / bsm_guide on the grid
     bsm_edges (bsm_bucket maps uniform bins of T to its cells).
     """
-    t_thr, t0, inv_dt = tab_f[0], tab_f[1], 1.0 / tab_f[2]
+    t0, inv_dt = tab_f[1], 1.0 / tab_f[2]
     sigma, width, sep, live_ns = tab_f[3], tab_f[4], tab_f[5], tab_f[6]
     g0, g1, g2 = tab_f[7], tab_f[8], tab_f[9]
     n_pairs, pulse_kind, n_pulses, shape = tab_i[0], tab_i[1], tab_i[2], tab_i[3]
@@ -307,19 +321,23 @@ def sample_neutrino_events(s, n, first, tab_f, tab_i, pair_prob, pair_alias, pai
     n_q = qv2.shape[1] - 1
     n_tau = comp_tau.shape[1]
     for j in range(first, first + n):
-        p = alias_draw(uniform(s), pair_prob, pair_alias, 0, n_pairs)
-        c = pair_comp[p]
-        iso = pair_iso[p]
-        if comp_line[c] > 0.0:
-            enu = comp_line[c]
-        else:
-            b = alias_draw(uniform(s), bin_prob, bin_alias, pair_boff[p], pair_ng[p] - 1)
-            g = pair_goff[p] + b
-            x = linear_fraction(s, g_grid[g], g_grid[g + 1])
-            enu = e_grid[g] + x * (e_grid[g + 1] - e_grid[g])
         if recoil_mode == RECOIL_SM:
-            t = sample_recoil_kev(s, enu, iso_mass[iso], t_thr, qv2, iso, n_q, t0, inv_dt, qv2[iso, n_q])
+            p, enu, t = sample_joint_sm(s, cell_prob, cell_alias, cell_fmax, row_pair, row_e_lo, row_de, row_t_lo,
+                                        row_dt, phi_e, phi_v, phi_slope, phi_bucket, pair_phi, pair_phi_f, pair_iso,
+                                        iso_mass, qv2, n_q, t0, inv_dt)
+            c = pair_comp[p]
+            iso = pair_iso[p]
         else:
+            p = alias_draw(uniform(s), pair_prob, pair_alias, 0, n_pairs)
+            c = pair_comp[p]
+            iso = pair_iso[p]
+            if comp_line[c] > 0.0:
+                enu = comp_line[c]
+            else:
+                b = alias_draw(uniform(s), bin_prob, bin_alias, pair_boff[p], pair_ng[p] - 1)
+                g = pair_goff[p] + b
+                x = linear_fraction(s, g_grid[g], g_grid[g + 1])
+                enu = e_grid[g] + x * (e_grid[g + 1] - e_grid[g])
             t = sample_recoil_bsm_kev(s, enu, iso_mass[iso], pair_row[p], bsm_edges, bsm_bucket, bsm_tab, bsm_env,
                                       bsm_cum, bsm_guide)
         if pulse_kind == PULSE_NONE:
@@ -366,15 +384,17 @@ def sample_calibration_events(s, n, first, mode, t_lo, t_hi, iso_prob, iso_alias
 def sample_neutrino_chunks(states, starts, counts, tab_f, tab_i, pair_prob, pair_alias, pair_comp, pair_iso,
                            pair_goff, pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid, bin_prob,
                            bin_alias, iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket, bsm_tab, bsm_env,
-                           bsm_cum, bsm_guide, out_comp, out_pdg, out_enu, out_z, out_a, out_t, out_pulse, out_time,
-                           out_x, out_y, out_z_cm):
+                           bsm_cum, bsm_guide, cell_prob, cell_alias, cell_fmax, row_pair, row_e_lo, row_de, row_t_lo,
+                           row_dt, phi_e, phi_v, phi_slope, phi_bucket, pair_phi, pair_phi_f, out_comp, out_pdg, out_enu, out_z, out_a, out_t,
+                           out_pulse, out_time, out_x, out_y, out_z_cm):
     """One chunk per iteration, each with its own state row: identical output for any thread count."""
     for k in prange(states.shape[0]):
         sample_neutrino_events(states[k], counts[k], starts[k], tab_f, tab_i, pair_prob, pair_alias, pair_comp,
                                pair_iso, pair_goff, pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid,
                                bin_prob, bin_alias, iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket,
-                               bsm_tab, bsm_env, bsm_cum, bsm_guide, out_comp, out_pdg, out_enu, out_z, out_a, out_t,
-                               out_pulse, out_time, out_x, out_y, out_z_cm)
+                               bsm_tab, bsm_env, bsm_cum, bsm_guide, cell_prob, cell_alias, cell_fmax, row_pair, row_e_lo,
+                               row_de, row_t_lo, row_dt, phi_e, phi_v, phi_slope, phi_bucket, pair_phi, pair_phi_f, out_comp, out_pdg, out_enu,
+                               out_z, out_a, out_t, out_pulse, out_time, out_x, out_y, out_z_cm)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -384,3 +404,13 @@ def sample_calibration_chunks(states, starts, counts, mode, t_lo, t_hi, iso_prob
         sample_calibration_events(states[k], counts[k], starts[k], mode, t_lo, t_hi, iso_prob, iso_alias, iso_z,
                                   iso_a, live_ns, shape, g0, g1, g2, out_z, out_a, out_t, out_time, out_x, out_y,
                                   out_z_cm)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def fill_ids_and_weights(starts, counts, chunk_ids, chunk_size, weight, out_id, out_weight):
+    """event_id = chunk index x chunk size + row in the chunk (unique over a run); the same weight for all."""
+    for k in prange(starts.shape[0]):
+        base = chunk_ids[k] * chunk_size
+        for i in range(counts[k]):
+            out_id[starts[k] + i] = base + i
+            out_weight[starts[k] + i] = weight

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uint64
 
-__all__ = ["chunk_states", "next_u64", "uniform", "standard_normal", "exponential"]
+__all__ = ["chunk_states", "next_u64", "uniform", "standard_normal", "exponential", "ziggurat_tables"]
 
 _M53 = 1.0 / 9007199254740992.0  # 2^-53
 
@@ -59,17 +59,92 @@ def uniform_open(s):
     return (float(next_u64(s) >> uint64(11)) + 1.0) * _M53
 
 
-@njit(cache=True)
+def ziggurat_tables(kind: str, n_layers: int = 256):
+    """Layer edges X[0..N] and heights F[0..N] of the ziggurat for exp(-x^2/2) ("normal") or exp(-x) ("exponential").
+
+    Marsaglia & Tsang, "The ziggurat method for generating random variables", J. Stat. Softw. 5 (2000) 8:
+    N equal-area layers of area v; layer i >= 1 is the rectangle [0, X[i]] x [F[i], F[i+1]], the base layer the
+    rectangle [0, r] x [0, f(r)] plus the tail beyond r, with the virtual width X[0] = v / f(r). r for N = 256 is
+    from the paper; v follows from r, and the recursion closes at the top (F[N] = f(0) = 1) to ~1e-14
+    (tests/generator/test_sampler_kernels.py checks it).
+    """
+    if n_layers != 256:
+        raise ValueError("only the 256-layer ziggurat (Marsaglia & Tsang's r) is tabulated")
+    if kind == "normal":
+        r = 3.6541528853610088
+        f = lambda x: np.exp(-0.5 * x * x)  # noqa: E731
+        finv = lambda y: np.sqrt(-2.0 * np.log(y))  # noqa: E731
+        from math import erfc, pi, sqrt
+        tail = sqrt(pi / 2.0) * erfc(r / sqrt(2.0))
+    elif kind == "exponential":
+        r = 7.69711747013104972
+        f = lambda x: np.exp(-x)  # noqa: E731
+        finv = lambda y: -np.log(y)  # noqa: E731
+        tail = float(np.exp(-r))
+    else:
+        raise ValueError(f"unknown ziggurat kind {kind!r}; allowed: 'normal', 'exponential'")
+    v = r * f(r) + tail
+    x = np.empty(n_layers + 1)
+    x[0], x[1] = v / f(r), r
+    for i in range(1, n_layers - 1):
+        x[i + 1] = finv(f(x[i]) + v / x[i])
+    x[n_layers] = 0.0
+    fx = f(x)
+    fx[n_layers] = 1.0
+    return x, fx, v, r
+
+
+_ZN_X, _ZN_F, _, _ZN_R = ziggurat_tables("normal")
+_ZE_X, _ZE_F, _, _ZE_R = ziggurat_tables("exponential")
+# Fast-path test u < X[i+1] / X[i] (x = u X[i] lies inside the layer below the curve): ~99 % of draws.
+_ZN_RATIO = _ZN_X[1:] / _ZN_X[:-1]
+_ZE_RATIO = _ZE_X[1:] / _ZE_X[:-1]
+
+
+@njit(cache=True, inline="always")
 def standard_normal(s):
-    """Standard normal deviate by Marsaglia's polar method (one of the pair is used)."""
+    """Standard normal deviate, ziggurat with 256 layers: one 64-bit draw on ~99 % of calls (exact, no approximation).
+
+    Bits 0-7 pick the layer, bit 8 the sign, bits 11-63 the abscissa; xoshiro256++'s low bits are as good as
+    its high bits (Blackman & Vigna 2021), so they can share one output.
+    """
     while True:
-        u = 2.0 * uniform(s) - 1.0
-        v = 2.0 * uniform(s) - 1.0
-        r2 = u * u + v * v
-        if 0.0 < r2 < 1.0:
-            return u * np.sqrt(-2.0 * np.log(r2) / r2)
+        b = next_u64(s)
+        i = b & np.uint64(255)
+        u = float(b >> np.uint64(11)) * _M53
+        x = u * _ZN_X[i]
+        if u < _ZN_RATIO[i]:
+            return -x if (b >> np.uint64(8)) & np.uint64(1) else x
+        if i == 0:  # tail beyond r (Marsaglia 1964)
+            while True:
+                xt = -np.log(uniform_open(s)) / _ZN_R
+                yt = -np.log(uniform_open(s))
+                if yt + yt > xt * xt:
+                    break
+            x = _ZN_R + xt
+            return -x if (b >> np.uint64(8)) & np.uint64(1) else x
+        if _ZN_F[i] + uniform(s) * (_ZN_F[i + 1] - _ZN_F[i]) < np.exp(-0.5 * x * x):
+            return -x if (b >> np.uint64(8)) & np.uint64(1) else x
+
+
+@njit(cache=True, inline="always")
+def standard_exponential(s):
+    """Exp(1) deviate, ziggurat with 256 layers (exact); the tail beyond r is r + Exp(1) by memorylessness."""
+    shift = 0.0
+    while True:
+        b = next_u64(s)
+        i = b & np.uint64(255)
+        u = float(b >> np.uint64(11)) * _M53
+        x = u * _ZE_X[i]
+        if u < _ZE_RATIO[i]:
+            return shift + x
+        if i == 0:
+            shift += _ZE_R
+            continue
+        if _ZE_F[i] + uniform(s) * (_ZE_F[i + 1] - _ZE_F[i]) < np.exp(-x):
+            return shift + x
 
 
 @njit(cache=True, inline="always")
 def exponential(s, mean):
-    return -mean * np.log(uniform_open(s))
+    return mean * standard_exponential(s)

@@ -1,11 +1,13 @@
 """Event sampler: tables built once per (source, target), then numba kernels draw the events.
 
-Per event: (component, isotope) pair from an alias table weighted by the expected rate; E_nu from the
-pair's piecewise-linear density p(E) sigma_thr(E) (alias over bins, exact inversion inside a bin);
-T from dsigma/dT by rejection (see :func:`generator._kernels.sample_recoil_kev`; under a BSM hypothesis
-:func:`generator._kernels.sample_recoil_bsm_kev` with tables per (flavour, isotope)); the time (pulse index
-and time in the pulse = proton pulse (x) decay chain, or uniform over the live time); a vertex uniform
-in the active volume.
+Per event, in the SM: (component, isotope) pair, E_nu and T together, by rejection from a piecewise-constant
+envelope of the joint density Phi_c N_i p_c(E) dsigma_i/dT(E, T) over cells in (pair, E_nu, T) (alias table
+over the cells, see :func:`joint_tables` and :func:`generator._kernels.sample_joint_sm`; ~93 % accepted).
+Under a BSM hypothesis: the pair from an alias table weighted by the expected rate; E_nu from the pair's
+piecewise-linear density p(E) sigma_thr(E) (alias over bins, exact inversion inside a bin); T by rejection
+(:func:`generator._kernels.sample_recoil_bsm_kev`, tables per (flavour, isotope)). Then the time (pulse index
+and time in the pulse = proton pulse (x) decay chain, by ziggurat normal and exponential draws, or uniform over
+the live time) and a vertex uniform in the active volume.
 
 Randomness: chunk k of a run draws from ``SeedSequence(seed, spawn_key=(STAGE_GENERATOR, k))``, so the
 events depend only on (seed, chunk size, k): not on threads, jobs or which chunks a job holds.
@@ -23,7 +25,7 @@ from .config import CALIBRATION_KINDS
 from .bsm import bsm_charges
 from .cross_section import weak_charge
 from .experiment import Experiment
-from .kinematics import t_max_kev
+from .kinematics import enu_min_mev, t_max_kev
 from .rates import RateTable, expected_rates
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "SamplerTables",
     "alias_table",
     "chunk_sizes",
+    "empty_truth",
     "sample_chunks",
 ]
 
@@ -44,6 +47,9 @@ N_RECOIL_GRID_BSM = 4096
 N_RECOIL_GRID_GEOMETRIC = 2048
 RECOIL_GRID_FINEST = 1e-9
 N_GUIDE = 4096  # bins of the guide tables (uniform in T, and in each cumulative envelope mass)
+# SM joint (E_nu, T) envelope: per (component, isotope) pair N_JOINT_E_ROWS rows uniform in E_nu (one row for a
+# line), each cut into 2**K.LOG_T_CELLS cells uniform in T between the threshold and T_max at the row's top energy.
+N_JOINT_E_ROWS = 32
 
 # name -> (dtype, unit)
 EVENT_COLUMNS_TRUTH = {
@@ -166,6 +172,10 @@ class SamplerTables:
             qv2[ii, -1] = q.max() * (1.0 + 1e-9)  # supremum above threshold for the rejection envelope
 
         tab_bsm = bsm_tables(exp, pairs, comps, isos, t_grid) if model.is_bsm else None
+        iso_mass = np.array([model.mass_mev(i) for i in isos])
+        n_nuclei = exp.material.nuclei_per_kg() * exp.mass_kg
+        tab_joint = joint_tables(pairs, comps, iso_mass, n_nuclei, thr, t_grid, qv2[:, :-1]) if tab_bsm is None \
+            else _EMPTY_JOINT
 
         comp_tau = np.zeros((len(comps), 2))
         for ci, c in enumerate(comps):
@@ -188,13 +198,121 @@ class SamplerTables:
             comp_pdg=np.array([c.nu_pdg for c in comps], dtype=np.int16), comp_tau=comp_tau,
             e_grid=np.concatenate(e_parts), g_grid=np.concatenate(g_parts),
             bin_prob=np.concatenate(bp_parts), bin_alias=np.concatenate(ba_parts).astype(np.int64),
-            iso_mass=np.array([model.mass_mev(i) for i in isos]), iso_z=iso_z, iso_a=iso_a, qv2=qv2,
+            iso_mass=iso_mass, iso_z=iso_z, iso_a=iso_a, qv2=qv2,
         )
+        arrays.update(tab_joint)
         arrays.update(tab_bsm or dict(pair_row=arrays["pair_iso"].copy(), bsm_edges=np.zeros(2),
                                       bsm_bucket=np.zeros(2, dtype=np.int64), bsm_tab=np.zeros((1, 3, 2)),
                                       bsm_env=np.zeros((1, 3, 1)), bsm_cum=np.zeros((1, 4, 2)),
                                       bsm_guide=np.zeros((1, 4, 2), dtype=np.int64)))
         return cls(False, rates, tuple(c.name for c in comps), arrays)
+
+
+def joint_tables(pairs, comps, iso_mass, n_nuclei, thr_kev, t_grid, qv2) -> dict:
+    """Tables of :func:`generator._kernels.sample_joint_sm`: a piecewise-constant envelope of the joint density
+
+        f_p(E, T) = w_p phi_c(E) K(E, T; M_i) Q_v,i^2(T),   w_p = Phi_c N_i M_i,
+
+    over (pair p = (component c, isotope i), E_nu, T), which is the SM dsigma/dT (prop. to M Q_v^2 K) times the
+    fluence, the number of nuclei and the component's normalised piecewise-linear spectrum phi_c (a line: E fixed,
+    phi = 1). Each pair has rows uniform in E_nu from E_min(threshold) to the spectrum's end; row r holds
+    NT = 2**LOG_T_CELLS cells uniform in T from the threshold to T_max(top energy of the row). The cell bound is
+    max(phi over the row) x K(top energy, lowest T) x max(Q_v^2 over the cell): K rises with E and falls with T,
+    and the maxima of the piecewise-linear phi and Q_v^2 lie on their nodes or on the cell's edges, so the bound
+    is a true upper bound and rejection from it is exact. ``cell_fmax`` holds the bound without w_p (the kernel
+    compares it with f_p / w_p); the alias table draws cells by w_p x bound x area.
+    """
+    nt = 1 << K.LOG_T_CELLS
+    t0, dtq = float(t_grid[0]), float(t_grid[1] - t_grid[0])
+    nq = qv2.shape[1]
+    row_pair, row_e_lo, row_de, row_t_lo, row_dt, fmax, row_w = [], [], [], [], [], [], []
+    phi_e, phi_v, phi_slope, bucket, pair_phi_f = [], [], [], [], []
+    pair_phi_off, pair_phi_n, pair_bucket_off, pair_bucket_n, pair_w = [], [], [], [], []
+    phi_off = bucket_off = 0
+    for p, (ci, ii) in enumerate(pairs):
+        comp, mass = comps[ci], float(iso_mass[ii])
+        pair_w.append(comp.fluence_cm2 * float(n_nuclei[ii]) * mass)
+        if comp.is_line:
+            e_nodes = np.array([comp.line_mev * 0.5, comp.line_mev * 1.5])
+            v_nodes = np.ones(2)
+            rows = [(comp.line_mev, 0.0, 1.0)]
+        else:
+            e_nodes, v_nodes = comp.energy_mev, comp.pdf_per_mev
+            e_lo = max(float(enu_min_mev(thr_kev, mass)), float(e_nodes[0]))
+            e_hi = float(e_nodes[-1])
+            edges = np.linspace(e_lo, e_hi, N_JOINT_E_ROWS + 1)
+            rows = []
+            for a, b in zip(edges[:-1], edges[1:], strict=True):
+                inner = v_nodes[(e_nodes > a) & (e_nodes < b)]
+                ends = np.interp([a, b], e_nodes, v_nodes)
+                rows.append((a, b - a, max(ends.max(), inner.max() if inner.size else 0.0)))
+        for e_lo_r, de_r, phi_max in rows:
+            e_top = e_lo_r + de_r
+            t_top = float(t_max_kev(e_top, mass))
+            row_pair.append(p)
+            row_e_lo.append(e_lo_r)
+            row_de.append(de_r)
+            row_t_lo.append(thr_kev)
+            dt = max(t_top - thr_kev, 0.0) / nt
+            row_dt.append(dt)
+            t_edges = thr_kev + dt * np.arange(nt + 1)
+            # Q_v^2 is piecewise linear on t_grid: its maximum over a cell is among the nodes bracketing it.
+            k_lo = np.clip(np.floor((t_edges[:-1] - t0) / dtq).astype(np.int64), 0, nq - 1)
+            k_hi = np.clip(np.ceil((t_edges[1:] - t0) / dtq).astype(np.int64), 0, nq - 1)
+            g_max = _cell_maxima(qv2[ii], k_lo, k_hi)
+            k = 1.0 - t_edges[:-1] * 1e-3 / e_top - mass * t_edges[:-1] * 1e-3 / (2 * e_top**2) + (
+                t_edges[:-1] * 1e-3) ** 2 / (2 * e_top**2)
+            cell = phi_max * np.clip(k, 0.0, None) * g_max
+            fmax.append(np.where(t_edges[:-1] < t_top, cell, 0.0) * (1.0 + 1e-12))
+            row_w.append(pair_w[-1])
+        # phi on its own grid, found through a uniform bucket index (exact for any grid).
+        nb = 2 * e_nodes.size
+        bk = np.searchsorted(e_nodes, np.linspace(e_nodes[0], e_nodes[-1], nb + 1), side="right") - 1
+        bucket.append(np.clip(bk, 0, e_nodes.size - 2).astype(np.int64))
+        phi_e.append(np.asarray(e_nodes, dtype=float))
+        phi_v.append(np.asarray(v_nodes, dtype=float))
+        h = np.diff(phi_e[-1])
+        phi_slope.append(np.append(np.divide(np.diff(phi_v[-1]), h, out=np.zeros_like(h), where=h > 0), 0.0))
+        pair_phi_f.append((float(e_nodes[0]), nb / float(e_nodes[-1] - e_nodes[0])))
+        pair_phi_off.append(phi_off)
+        pair_phi_n.append(e_nodes.size)
+        pair_bucket_off.append(bucket_off)
+        pair_bucket_n.append(nb + 1)
+        phi_off += e_nodes.size
+        bucket_off += nb + 1
+    cell_fmax = np.concatenate(fmax)
+    if cell_fmax.sum() <= 0:
+        raise ValueError("no recoil above the threshold is possible for any (component, isotope) pair")
+    # Envelope mass of a cell: w_p x bound x area (a line's rows have no E extent).
+    de = np.array(row_de)
+    w = cell_fmax * np.repeat(np.array(row_w) * np.where(de > 0, de, 1.0) * np.array(row_dt), nt)
+    prob, alias = alias_table(w)
+    return dict(
+        cell_prob=prob, cell_alias=alias.astype(np.int32), cell_fmax=cell_fmax,
+        row_pair=np.array(row_pair, dtype=np.int64), row_e_lo=np.array(row_e_lo), row_de=np.array(row_de),
+        row_t_lo=np.array(row_t_lo), row_dt=np.array(row_dt), phi_e=np.concatenate(phi_e),
+        phi_v=np.concatenate(phi_v), phi_slope=np.concatenate(phi_slope), phi_bucket=np.concatenate(bucket),
+        pair_phi_f=np.ascontiguousarray(np.array(pair_phi_f).T),
+        pair_phi=np.array([pair_phi_off, pair_phi_n, pair_bucket_off, pair_bucket_n], dtype=np.int64),
+    )
+
+
+def _cell_maxima(q: np.ndarray, k_lo: np.ndarray, k_hi: np.ndarray) -> np.ndarray:
+    """max(q[k_lo[i] : k_hi[i] + 1]) for consecutive cells (k_lo non-decreasing, k_hi[i] <= k_lo[i+1] + 1).
+
+    reduceat covers [k_lo[i], k_lo[i+1]); the one or two nodes up to k_hi[i] are added explicitly. It may include
+    a node more than needed, which only loosens the bound.
+    """
+    seg = np.maximum.reduceat(q[: k_hi[-1] + 1], k_lo)
+    nxt = np.append(k_lo[1:], k_hi[-1])
+    return np.maximum(seg, np.maximum(q[nxt], q[k_hi]))
+
+
+_EMPTY_JOINT = dict(cell_prob=np.ones(1), cell_alias=np.zeros(1, dtype=np.int32), cell_fmax=np.zeros(1),
+                    row_pair=np.zeros(1, dtype=np.int64), row_e_lo=np.zeros(1), row_de=np.zeros(1),
+                    row_t_lo=np.zeros(1), row_dt=np.zeros(1), phi_e=np.zeros(2), phi_v=np.zeros(2),
+                    phi_slope=np.zeros(2), phi_bucket=np.zeros(2, dtype=np.int64),
+                    pair_phi=np.zeros((4, 1), dtype=np.int64), pair_phi_f=np.zeros((2, 1)))
 
 
 def bsm_recoil_grid(t_lo: float, t_hi: float) -> np.ndarray:
@@ -252,22 +370,35 @@ def bsm_tables(exp: Experiment, pairs, comps, isos, t_grid) -> dict:
 _NEUTRINO_ARGS = ("tab_f", "tab_i", "pair_prob", "pair_alias", "pair_comp", "pair_iso", "pair_goff", "pair_boff",
                   "pair_ng", "comp_line", "comp_pdg", "comp_tau", "e_grid", "g_grid", "bin_prob", "bin_alias",
                   "iso_mass", "iso_z", "iso_a", "qv2", "pair_row", "bsm_edges", "bsm_bucket", "bsm_tab", "bsm_env",
-                  "bsm_cum", "bsm_guide")
+                  "bsm_cum", "bsm_guide", "cell_prob", "cell_alias", "cell_fmax", "row_pair", "row_e_lo", "row_de",
+                  "row_t_lo", "row_dt", "phi_e", "phi_v", "phi_slope", "phi_bucket", "pair_phi",
+                  "pair_phi_f")
 _CALIB_ARGS = ("mode", "t_lo", "t_hi", "iso_prob", "iso_alias", "iso_z", "iso_a", "live_ns", "shape", "g0", "g1", "g2")
 
 
 def empty_truth(n: int) -> dict[str, np.ndarray]:
-    return {name: np.zeros(n, dtype=dt) for name, (dt, _) in EVENT_COLUMNS_TRUTH.items()}
+    # np.empty: the kernels write every row (zeroing first would touch the memory twice).
+    return {name: np.empty(n, dtype=dt) for name, (dt, _) in EVENT_COLUMNS_TRUTH.items()}
 
 
 def sample_chunks(tables: SamplerTables, seed: int, chunk_ids, sizes, chunk_size: int,
-                  weight: float) -> dict[str, np.ndarray]:
-    """Draw the events of the given global chunk indices (sizes = events per chunk), in chunk order."""
+                  weight: float, out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Draw the events of the given global chunk indices (sizes = events per chunk), in chunk order.
+
+    ``out``: optional columns to fill (from :func:`empty_truth`, at least sum(sizes) rows), reused across calls
+    by a streaming caller to spare fresh memory each time; the first sum(sizes) rows are returned.
+    """
     chunk_ids = np.asarray(chunk_ids, dtype=np.int64)
     sizes = np.asarray(sizes, dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     n = int(sizes.sum())
-    out = empty_truth(n)
+    if out is None:
+        out = empty_truth(n)
+    else:
+        if set(out) != set(EVENT_COLUMNS_TRUTH) or any(
+                out[k].dtype != np.dtype(dt) or out[k].shape[0] < n for k, (dt, _) in EVENT_COLUMNS_TRUTH.items()):
+            raise ValueError(f"out must hold the truth columns of empty_truth with at least {n} rows")
+        out = {k: v[:n] for k, v in out.items()}
     states = chunk_states(seed, chunk_ids, STAGE_GENERATOR)
     a = tables.arrays
     if tables.calibration:
@@ -275,12 +406,12 @@ def sample_chunks(tables: SamplerTables, seed: int, chunk_ids, sizes, chunk_size
                                     out["target_a"], out["t_nr_kev"], out["time_ns"], out["x_cm"], out["y_cm"],
                                     out["z_cm"])
         out["pulse_index"][:] = -1
+        for name in ("component", "nu_pdg", "enu_mev"):  # no neutrino in a calibration event
+            out[name][:] = 0
     else:
         K.sample_neutrino_chunks(states, starts, sizes, *(a[k] for k in _NEUTRINO_ARGS), out["component"],
                                  out["nu_pdg"], out["enu_mev"], out["target_z"], out["target_a"], out["t_nr_kev"],
                                  out["pulse_index"], out["time_ns"], out["x_cm"], out["y_cm"], out["z_cm"])
-    for k, s, c in zip(starts, sizes, chunk_ids, strict=True):
-        out["event_id"][k:k + s] = c * chunk_size + np.arange(s)
-    out["weight"][:] = weight
+    K.fill_ids_and_weights(starts, sizes, chunk_ids, chunk_size, float(weight), out["event_id"], out["weight"])
     return out
 

@@ -135,3 +135,20 @@ def test_cli_errors_leave_nothing(tmp_path, args, fragment):
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert fragment in r.stderr and "Traceback" not in r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_reused_output_buffers_give_the_same_events():
+    from generator.experiment import Experiment
+    from generator.sampler import SamplerTables, empty_truth, sample_chunks
+    tab = SamplerTables.build(Experiment.from_config(cfg()))
+    fresh = sample_chunks(tab, 9, [3, 4], [1000, 700], 1000, 0.5)
+    buf = empty_truth(5000)
+    for k in buf:  # stale content must be overwritten everywhere
+        buf[k][:] = 7
+    sample_chunks(tab, 9, [0], [1000], 1000, 0.5, out=buf)
+    again = sample_chunks(tab, 9, [3, 4], [1000, 700], 1000, 0.5, out=buf)
+    for k in fresh:
+        np.testing.assert_array_equal(again[k], fresh[k])
+    np.testing.assert_array_equal(fresh["event_id"], np.concatenate([3000 + np.arange(1000), 4000 + np.arange(700)]))
+    with pytest.raises(ValueError, match="at least 1700 rows"):
+        sample_chunks(tab, 9, [3, 4], [1000, 700], 1000, 0.5, out=empty_truth(100))

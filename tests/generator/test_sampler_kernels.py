@@ -6,7 +6,7 @@ from numba import njit
 from scipy import stats
 
 from generator import _kernels as K
-from generator._rng import chunk_states, next_u64, standard_normal, uniform
+from generator._rng import chunk_states, next_u64, standard_exponential, standard_normal, uniform
 from generator.sampler import alias_table
 
 
@@ -135,3 +135,38 @@ def test_vertices_uniform_in_cylinder_and_box():
     b = _vertices(st, 50_000, K.SHAPE_BOX, 2.0, 4.0, 6.0)
     for axis, edge in enumerate((2.0, 4.0, 6.0)):
         assert stats.kstest(b[:, axis] / edge + 0.5, "uniform").pvalue > 1e-3
+
+
+@njit
+def _exponentials(s, n):
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = standard_exponential(s)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["normal", "exponential"])
+def test_ziggurat_layers_have_equal_area_and_close_at_the_top(kind):
+    from generator._rng import ziggurat_tables
+    x, f, v, r = ziggurat_tables(kind)
+    # Layer i >= 1 is [0, X_i] x [F_i, F_(i+1)]: area X_i (F_(i+1) - F_i) = v, closing at F_N = f(0) = 1.
+    areas = x[1:-1] * (f[2:] - f[1:-1])
+    np.testing.assert_allclose(areas, v, rtol=1e-9)
+    tail = np.sqrt(np.pi / 2) * stats.norm.sf(r) * 2 if kind == "normal" else np.exp(-r)
+    assert r * f[1] + tail == pytest.approx(v, rel=1e-12)
+
+
+def test_ziggurat_samples_follow_their_densities_including_tails():
+    st = chunk_states(5, [0], 0)[0]
+    z = _normals(st, 1_000_000)
+    e = _exponentials(st, 1_000_000)
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    assert stats.kstest(e, "expon").pvalue > 1e-3
+    assert e.min() >= 0
+    # The tails beyond the base layer (|z| > 3.654, e > 7.697) come from the separate tail algorithms.
+    k = np.count_nonzero(np.abs(z) > 3.6541528853610088)
+    assert abs(k - 1e6 * 2 * stats.norm.sf(3.6541528853610088)) < 4 * np.sqrt(1e6 * 2 * stats.norm.sf(3.654))
+    tail = e[e > 7.69711747013104972] - 7.69711747013104972
+    assert abs(tail.size - 1e6 * np.exp(-7.697)) < 4 * np.sqrt(1e6 * np.exp(-7.697))
+    assert stats.kstest(tail, "expon").pvalue > 1e-3
+    assert stats.kstest(np.abs(z[np.abs(z) > 3.0]), lambda v: 1 - stats.norm.sf(v) / stats.norm.sf(3.0)).pvalue > 1e-3
