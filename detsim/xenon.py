@@ -56,6 +56,7 @@ import numba
 import numpy as np
 from scipy.special import erf
 
+from generator._rng import binomial, standard_normal, state_from, uniform
 from generator._validate import ConfigError, option
 
 from .chain import Step, target_geometry
@@ -165,29 +166,41 @@ def work_function(density=XENON_REF_DENSITY, old_w=True):
     return (w * OLD_W_FACTOR if old_w else w), alpha
 
 
+def nr_scale_free_yields(e_kev, field_v_cm, density=XENON_REF_DENSITY, params=NEST_NR_YIELDS):
+    """The parts of NEST v2's NR mean yields that do not depend on the isotope: (Q_e E, L_ph E, TI).
+
+    N_e = scale Q_e E and N_ph = scale L_ph E with NEST's isotope scale sqrt(M/A) (see :func:`nr_mean_yields`);
+    Q_e and L_ph are the charge and light yields per keV, clipped at 0, L_ph with its low-energy roll-off.
+    """
+    a, b, g, d, eps, zeta, eta, theta, iota, p, k1, k2 = (float(v) for v in params)
+    e = np.maximum(np.asarray(e_kev, dtype=np.float64), 0.0)
+    ti = g * float(field_v_cm) ** d * (density / XENON_REF_DENSITY) ** 0.3
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nq = a * e**b
+        qy = 1.0 / (ti * (e + eps) ** p) * (1.0 - (1.0 + (e / zeta) ** eta) ** (-k1))
+        ly = np.where(e > 0, nq / np.where(e > 0, e, 1.0), 0.0) - qy
+    qe = np.maximum(qy, 0.0) * e
+    lp = np.maximum(ly, 0.0) * e * (1.0 - (1.0 + (e / theta) ** iota) ** (-k2))
+    return qe, lp, ti
+
+
 def nr_mean_yields(e_kev, field_v_cm, density=XENON_REF_DENSITY, mass_number=None, params=NEST_NR_YIELDS):
     """NEST v2 NR mean yields. Returns (N_e, N_ph, N_ex/N_i) arrays (quanta per event, not per keV).
 
     ``mass_number`` (per event or scalar; None or 0: natural molar mass) applies NEST's sqrt(M/A) scale,
     with A truncated to an integer as NEST does.
     """
-    a, b, g, d, eps, zeta, eta, theta, iota, p, k1, k2 = (float(v) for v in params)
     e = np.maximum(np.asarray(e_kev, dtype=np.float64), 0.0)
     if mass_number is None:
         scale = np.ones_like(e)
     else:
         am = np.trunc(np.asarray(mass_number, dtype=np.float64))
         scale = np.where(am > 0, np.sqrt(XENON_MOLAR_MASS / np.where(am > 0, am, 1.0)), 1.0) * np.ones_like(e)
+    qe, lp, ti = nr_scale_free_yields(e, field_v_cm, density, params)
+    ne = qe * scale
+    nph = lp * scale
+    nq = nph + ne
     with np.errstate(divide="ignore", invalid="ignore"):
-        nq = a * e**b
-        ti = g * float(field_v_cm) ** d * (density / XENON_REF_DENSITY) ** 0.3
-        qy = 1.0 / (ti * (e + eps) ** p) * (1.0 - (1.0 + (e / zeta) ** eta) ** (-k1))
-        ly = np.where(e > 0, nq / np.where(e > 0, e, 1.0), 0.0) - qy
-        qy = np.maximum(qy, 0.0)
-        ly = np.maximum(ly, 0.0)
-        ne = qy * e * scale
-        nph = ly * e * scale * (1.0 - (1.0 + (e / theta) ** iota) ** (-k2))
-        nq = nph + ne
         ni = 4.0 / ti * np.expm1(ne * ti / 4.0)
         nex = nq - ni
         ratio = np.where(ni > 0, nex / np.where(ni > 0, ni, 1.0), 0.0)
@@ -389,18 +402,23 @@ def _pw(x, y):
 
 
 @numba.njit(cache=True)
-def _nr_mean(e, scale, c):
-    """NR (N_e, N_ph, N_ex/N_i) for one event; c from _nr_consts."""
-    if e <= 0.0:
-        return 0.0, 0.0, 0.0
+def _nr_scale_free_one(e, c):
+    """(Q_e E, L_ph E) of :func:`nr_scale_free_yields` for one event (e > 0); c from _nr_consts."""
     ti = c[12]
     nq = c[0] * e ** c[1]
     qy = 1.0 / (ti * _pw(e + c[4], c[9])) * (1.0 - _pw(1.0 + _pw(e / c[5], c[6]), -c[10]))
     ly = nq / e - qy
     qy = max(qy, 0.0)
     ly = max(ly, 0.0)
-    ne = qy * e * scale
-    nph = ly * e * scale * (1.0 - _pw(1.0 + _pw(e / c[7], c[8]), -c[11]))
+    return qy * e, ly * e * (1.0 - _pw(1.0 + _pw(e / c[7], c[8]), -c[11]))
+
+
+@numba.njit(cache=True, inline="always")
+def _nr_finish(e, qe, lp, scale, c):
+    """(N_e, N_ph, N_ex/N_i) from the scale-free yields, the isotope scale and the exciton/ion rules."""
+    ti = c[12]
+    ne = qe * scale
+    nph = lp * scale
     nq = nph + ne
     ni = 4.0 / ti * math.expm1(ne * ti / 4.0)
     ratio = (nq - ni) / ni if ni > 0.0 else 0.0
@@ -411,6 +429,52 @@ def _nr_mean(e, scale, c):
     if nq < 1.0:
         return 0.0, 0.0, ratio
     return ne, nph, ratio
+
+
+@numba.njit(cache=True)
+def _nr_mean(e, scale, c):
+    """NR (N_e, N_ph, N_ex/N_i) for one event; c from _nr_consts."""
+    if e <= 0.0:
+        return 0.0, 0.0, 0.0
+    qe, lp = _nr_scale_free_one(e, c)
+    return _nr_finish(e, qe, lp, scale, c)
+
+
+# NR mean-yield table: Q_e E and L_ph E at log-spaced energies, linearly interpolated in ln E (relative error
+# ~2e-6 for these smooth power laws; tests/detsim/test_xenon.py bounds it against the numpy formula). Six pow()
+# per event were most of the chain's time; outside the table the formula is evaluated directly.
+NR_TABLE_E_KEV = (1e-3, 1e3)
+NR_TABLE_POINTS = 4096
+
+
+# NEST's isotope scale sqrt(M/A) of the NR yields by integer mass number (0: natural xenon, scale 1).
+MAX_MASS_NUMBER = 512
+SCALE_BY_MASS_NUMBER = np.concatenate([[1.0], np.sqrt(XENON_MOLAR_MASS / np.arange(1, MAX_MASS_NUMBER))])
+
+
+def _nr_table(nrc: np.ndarray) -> tuple[np.ndarray, float, float]:
+    lo, hi = (math.log(x) for x in NR_TABLE_E_KEV)
+    e = np.exp(np.linspace(lo, hi, NR_TABLE_POINTS))
+    tab = np.empty((2, e.size))
+    for k, ek in enumerate(e):
+        tab[0, k], tab[1, k] = _nr_scale_free_one(ek, nrc)
+    return tab, lo, (NR_TABLE_POINTS - 1) / (hi - lo)
+
+
+@numba.njit(cache=True, inline="always")
+def _nr_mean_tab(e, scale, c, tab, ln_lo, inv_dln):
+    """_nr_mean through the table of _nr_table."""
+    if e <= 0.0:
+        return 0.0, 0.0, 0.0
+    x = (math.log(e) - ln_lo) * inv_dln
+    k = int(x)
+    if x < 0.0 or k >= tab.shape[1] - 1:
+        qe, lp = _nr_scale_free_one(e, c)
+    else:
+        w = x - k
+        qe = tab[0, k] + w * (tab[0, k + 1] - tab[0, k])
+        lp = tab[1, k] + w * (tab[1, k + 1] - tab[1, k])
+    return _nr_finish(e, qe, lp, scale, c)
 
 
 @numba.njit(cache=True)
@@ -466,24 +530,36 @@ def _params_one(ne, nph, ratio, is_er, field, nrw, erc, skew_on):
     return nq, alf, exr, r, high_e, max(omega, 0.0), skew, fano
 
 
+@numba.njit(cache=True, inline="always")
+def _skew_consts(a):
+    """Skew-normal constants of the recombination draw for skewness a: (delta, sqrt(1 - delta^2), 1 / width factor)
+    with delta = a / sqrt(1 + a^2) and width factor sqrt(1 - (2/pi) delta^2) (NEST's GetQuanta)."""
+    if a == 0.0:
+        return 0.0, 1.0, 1.0
+    delta = a / math.sqrt(1.0 + a * a)
+    return delta, math.sqrt(1.0 - delta * delta), 1.0 / math.sqrt(1.0 - (2.0 / math.pi) * delta * delta)
+
+
 @numba.njit(cache=True)
-def _sample_one(rng, q, mean_nph, alf, exr, r, high_e, omega, a, fano, is_er, fano_ion, fano_exc):
-    """GetQuanta fluctuations for one event: (N_ph, N_e)."""
+def _sample_one(s, rng, q, mean_nph, alf, exr, r, high_e, omega, delta, sd1, inv_corr, fano, is_er, fano_ion,
+                fano_exc):
+    """GetQuanta fluctuations for one event: (N_ph, N_e). Draws from the xoshiro state ``s`` (large binomials
+    from numpy's ``rng``, see generator._rng.binomial)."""
     if q <= 0.0:
         return 0, 0
     if is_er:
-        nq_act = math.floor(rng.normal(q, math.sqrt(fano * q)) + 0.5)
+        nq_act = math.floor(q + math.sqrt(fano * q) * standard_normal(s) + 0.5)
         if nq_act < 0.0:
             nq_act = 0.0
-        ni = float(rng.binomial(np.int64(nq_act), alf))
+        ni = float(binomial(s, rng, np.int64(nq_act), alf))
         nex = nq_act - ni
     else:
         mi = q * alf
         mex = q * exr * alf
-        ni = math.floor(rng.normal(mi, math.sqrt(fano_ion * mi)) + 0.5)
+        ni = math.floor(mi + math.sqrt(fano_ion * mi) * standard_normal(s) + 0.5)
         if ni < 0.0:
             ni = 0.0
-        nex = math.floor(rng.normal(mex, math.sqrt(max(fano_exc * mex, 0.0))) + 0.5)
+        nex = math.floor(mex + math.sqrt(max(fano_exc * mex, 0.0)) * standard_normal(s) + 0.5)
         if nex < 0.0:
             nex = 0.0
         nq_act = ni + nex
@@ -495,22 +571,22 @@ def _sample_one(rng, q, mean_nph, alf, exr, r, high_e, omega, a, fano, is_er, fa
     if ni == 0.0 or r <= 0.0:
         return np.int64(nex), np.int64(ni)
     var = r * (1.0 - r) * ni + omega * omega * ni * ni
-    delta = a / math.sqrt(1.0 + a * a)
-    scale = math.sqrt(var) / math.sqrt(1.0 - (2.0 / math.pi) * a * a / (1.0 + a * a))
+    scale = math.sqrt(var) * inv_corr
     loc = (1.0 - r) * ni - scale * delta * math.sqrt(2.0 / math.pi)
-    u0 = abs(rng.standard_normal())
-    u1 = rng.standard_normal()
-    ne = math.floor(loc + scale * (delta * u0 + math.sqrt(1.0 - delta * delta) * u1) + 0.5)
+    u0 = abs(standard_normal(s))
+    u1 = standard_normal(s)
+    ne = math.floor(loc + scale * (delta * u0 + sd1 * u1) + 0.5)
     ne = min(max(ne, 0.0), ni)
     return np.int64(nq_act - ne), np.int64(ne)
 
 
 @numba.njit(cache=True)
-def _sample_kernel(rng, nq, mean_nph, alf, exr, r, high_e, omega, skew, fano, is_er, fano_ion, fano_exc,
+def _sample_kernel(s, rng, nq, mean_nph, alf, exr, r, high_e, omega, skew, fano, is_er, fano_ion, fano_exc,
                    out_nph, out_ne):
     for k in range(nq.size):
-        out_nph[k], out_ne[k] = _sample_one(rng, nq[k], mean_nph[k], alf[k], exr[k], r[k], high_e[k], omega[k],
-                                            skew[k], fano[k], is_er[k], fano_ion, fano_exc)
+        delta, sd1, inv_corr = _skew_consts(skew[k])
+        out_nph[k], out_ne[k] = _sample_one(s, rng, nq[k], mean_nph[k], alf[k], exr[k], r[k], high_e[k], omega[k],
+                                            delta, sd1, inv_corr, fano[k], is_er[k], fano_ion, fano_exc)
 
 
 def sample_quanta(rng: np.random.Generator, p: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -519,18 +595,18 @@ def sample_quanta(rng: np.random.Generator, p: dict) -> tuple[np.ndarray, np.nda
     nph = np.empty(n, dtype=np.int64)
     ne = np.empty(n, dtype=np.int64)
     c = np.ascontiguousarray
-    _sample_kernel(rng, c(p["nq"]), c(p["mean_nph"]), c(p["alf"]), c(p["exr"]), c(p["r"]), c(p["high_e"]),
+    _sample_kernel(state_from(rng), rng, c(p["nq"]), c(p["mean_nph"]), c(p["alf"]), c(p["exr"]), c(p["r"]), c(p["high_e"]),
                    c(p["omega"]), c(p["skew"]), c(p["fano"]), c(p["is_er"]), p["fano_ion"], p["fano_exc"], nph, ne)
     return nph, ne
 
 
 @numba.njit(cache=True)
-def _means_kernel(e, scale, recoil, nrc, erc, out):
+def _means_kernel(e, a, recoil, scale_by_a, nrc, erc, tab, ln_lo, inv_dln, out):
     for k in range(e.size):
         if recoil[k] == 1:
             out[k, 0], out[k, 1], out[k, 2] = _er_mean(e[k], erc)
         else:
-            out[k, 0], out[k, 1], out[k, 2] = _nr_mean(e[k], scale[k], nrc)
+            out[k, 0], out[k, 1], out[k, 2] = _nr_mean_tab(e[k], scale_by_a[a[k]], nrc, tab, ln_lo, inv_dln)
 
 
 @numba.njit(cache=True)
@@ -543,17 +619,29 @@ def _params_kernel(ne, nph, ratio, is_er, field, nrw, erc, skew_on, out):
 
 
 @numba.njit(cache=True)
-def _quanta_chain_kernel(rng, e, scale, recoil, field, nrc, erc, nrw, skew_on, out_nph, out_ne):
+def _quanta_chain_kernel(s, rng, e, a, recoil, scale_by_a, field, nrc, erc, nrw, skew_on, tab, ln_lo, inv_dln,
+                         out_nph, out_ne):
     """Mean yields, GetQuanta set-up and fluctuations for each event in one pass (no temporaries)."""
+    nr_delta, nr_sd1, nr_inv_corr = _skew_consts(nrw[5])  # the NR skewness is a constant: its constants once
     for k in range(e.size):
         is_er = recoil[k] == 1
         if is_er:
             ne, nph, ratio = _er_mean(e[k], erc)
         else:
-            ne, nph, ratio = _nr_mean(e[k], scale[k], nrc)
+            ne, nph, ratio = _nr_mean_tab(e[k], scale_by_a[a[k]], nrc, tab, ln_lo, inv_dln)
+        if ne + nph <= 0.0:  # below one quantum (NEST's yield validity): nothing to fluctuate
+            out_nph[k] = 0
+            out_ne[k] = 0
+            continue
         nq, alf, exr, r, high_e, omega, skew, fano = _params_one(ne, nph, ratio, is_er, field, nrw, erc, skew_on)
-        out_nph[k], out_ne[k] = _sample_one(rng, nq, nph, alf, exr, r, high_e, omega, skew, fano, is_er,
-                                            nrw[0], nrw[1])
+        if skew == 0.0:
+            delta, sd1, inv_corr = 0.0, 1.0, 1.0
+        elif is_er:
+            delta, sd1, inv_corr = _skew_consts(skew)
+        else:
+            delta, sd1, inv_corr = nr_delta, nr_sd1, nr_inv_corr
+        out_nph[k], out_ne[k] = _sample_one(s, rng, nq, nph, alf, exr, r, high_e, omega, delta, sd1, inv_corr,
+                                            fano, is_er, nrw[0], nrw[1])
 
 
 class QuantaModel:
@@ -566,24 +654,32 @@ class QuantaModel:
         self.erc = _er_consts(field_v_cm, density, w_ev, er_widths)
         self.nrw = np.asarray(nr_widths, dtype=np.float64)
         self.skew_on = SKEW_FIELD_RANGE_V_CM[0] <= self.field <= SKEW_FIELD_RANGE_V_CM[1]
+        self.nr_tab, self.ln_lo, self.inv_dln = _nr_table(self.nrc)
 
     @staticmethod
     def _inputs(e_kev, mass_number, recoil_type):
         e = np.ascontiguousarray(e_kev, dtype=np.float64)
         if mass_number is None:
-            scale = np.ones(e.size)
+            a = np.zeros(e.size, dtype=np.int64)
         else:
-            am = np.trunc(np.broadcast_to(np.asarray(mass_number, dtype=np.float64), e.shape))
-            scale = np.ascontiguousarray(np.where(am > 0, np.sqrt(XENON_MOLAR_MASS / np.where(am > 0, am, 1.0)), 1.0))
+            am = np.asarray(mass_number)
+            if am.dtype.kind == "f":
+                am = np.trunc(am)  # NEST truncates A to an integer
+            a = np.ascontiguousarray(np.broadcast_to(am, e.shape))
+            if a.dtype.kind not in "iu":
+                a = a.astype(np.int64)
+            if a.size and (a.min() < 0 or a.max() >= MAX_MASS_NUMBER):
+                raise ValueError(f"mass numbers must lie in [0, {MAX_MASS_NUMBER}); got {a.min()}..{a.max()}")
         recoil = (np.zeros(e.size, dtype=np.int8) if recoil_type is None
                   else np.ascontiguousarray(np.broadcast_to(np.asarray(recoil_type, dtype=np.int8), e.shape)))
-        return e, scale, recoil
+        return e, a, recoil
 
     def mean_yields(self, e_kev, mass_number=None, recoil_type=None):
-        """(N_e, N_ph, N_ex/N_i) from the kernel (equal to nr_mean_yields / er_mean_yields)."""
-        e, scale, recoil = self._inputs(e_kev, mass_number, recoil_type)
+        """(N_e, N_ph, N_ex/N_i) from the kernel (nr_mean_yields / er_mean_yields; NR via the table)."""
+        e, a, recoil = self._inputs(e_kev, mass_number, recoil_type)
         out = np.empty((e.size, 3))
-        _means_kernel(e, scale, recoil, self.nrc, self.erc, out)
+        _means_kernel(e, a, recoil, SCALE_BY_MASS_NUMBER, self.nrc, self.erc, self.nr_tab, self.ln_lo, self.inv_dln,
+                      out)
         return out[:, 0], out[:, 1], out[:, 2]
 
     def parameters(self, ne, nph, ratio, is_er) -> np.ndarray:
@@ -598,33 +694,34 @@ class QuantaModel:
 
     def sample(self, rng, e_kev, mass_number=None, recoil_type=None):
         """(N_ph, N_e) per event."""
-        e, scale, recoil = self._inputs(e_kev, mass_number, recoil_type)
-        nph = np.empty(e.size, dtype=np.int64)
-        ne = np.empty(e.size, dtype=np.int64)
-        _quanta_chain_kernel(rng, e, scale, recoil, self.field, self.nrc, self.erc, self.nrw, self.skew_on, nph, ne)
+        e, a, recoil = self._inputs(e_kev, mass_number, recoil_type)
+        nph = np.empty(e.size, dtype=np.int32)  # the event files' dtype: no conversion pass afterwards
+        ne = np.empty(e.size, dtype=np.int32)
+        _quanta_chain_kernel(state_from(rng), rng, e, a, recoil, SCALE_BY_MASS_NUMBER, self.field, self.nrc, self.erc,
+                             self.nrw, self.skew_on, self.nr_tab, self.ln_lo, self.inv_dln, nph, ne)
         return nph, ne
 
 
 # --- detector response kernels -------------------------------------------------------------------------------
 
 @numba.njit(cache=True)
-def _s1_kernel(rng, nph, g1, p_dphe, spe_res, n_pmts, coincidence, out_phd, out_pe, out_coinc):
+def _s1_kernel(s, rng, nph, g1, p_dphe, spe_res, n_pmts, coincidence, out_phd, out_pe, out_coinc):
     seen = np.zeros(n_pmts, dtype=np.int64)  # stamp of the last event that hit each PMT
     for k in range(nph.size):
-        n = nph[k]
-        phd = rng.binomial(n, g1) if n > 0 else 0
-        dphe = rng.binomial(phd, p_dphe) if phd > 0 and p_dphe > 0.0 else 0
+        n = np.int64(nph[k])
+        phd = binomial(s, rng, n, g1)
+        dphe = binomial(s, rng, phd, p_dphe)
         npe = phd + dphe
         area = float(npe)
         if npe > 0 and spe_res > 0.0:
-            area += spe_res * math.sqrt(npe) * rng.standard_normal()
+            area += spe_res * math.sqrt(npe) * standard_normal(s)
         # n-fold coincidence: each detected photon lands in a uniformly chosen PMT; stop at the n-th distinct one
         ok = False
         if phd >= coincidence:
             distinct = 0
             stamp = k + 1
             for _ in range(phd):
-                j = rng.integers(0, n_pmts)
+                j = int(uniform(s) * n_pmts)  # (53-bit uniform: bias ~n_pmts / 2^53)
                 if seen[j] != stamp:
                     seen[j] = stamp
                     distinct += 1
@@ -637,15 +734,15 @@ def _s1_kernel(rng, nph, g1, p_dphe, spe_res, n_pmts, coincidence, out_phd, out_
 
 
 @numba.njit(cache=True)
-def _s2_kernel(rng, ne, drift_us, tau_us, eps, gain, gain_sigma, out_ext, out_pe):
+def _s2_kernel(s, rng, ne, drift_us, tau_us, eps, gain, gain_sigma, out_ext, out_pe):
     for k in range(ne.size):
-        n = ne[k]
+        n = np.int64(ne[k])
         surv_p = math.exp(-drift_us[k] / tau_us) if tau_us < np.inf else 1.0
-        surv = rng.binomial(n, surv_p) if n > 0 else 0
-        ext = rng.binomial(surv, eps) if surv > 0 else 0
+        # Survival over the drift, then extraction: a binomial thinned by a binomial is one binomial.
+        ext = binomial(s, rng, n, surv_p * eps)
         area = ext * gain
         if ext > 0 and gain_sigma > 0.0:
-            area += gain_sigma * math.sqrt(ext) * rng.standard_normal()
+            area += gain_sigma * math.sqrt(ext) * standard_normal(s)
         out_ext[k] = ext
         out_pe[k] = max(area, 0.0)
 
@@ -695,13 +792,14 @@ def xenon_steps(det, geometry: dict) -> list[Step]:
         nph, ne = model.sample(rng, e, c["target_a"], recoil)
         return {"num_photons": nph, "num_electrons": ne}
 
+    # Outputs are allocated in the columns' file dtypes, so the chain does not copy them again.
     def s1(rng, c):
-        nph = np.ascontiguousarray(c["num_photons"], dtype=np.int64)
+        nph = np.ascontiguousarray(c["num_photons"])
         n = nph.size
-        phd = np.empty(n, dtype=np.int64)
-        pe = np.empty(n, dtype=np.float64)
+        phd = np.empty(n, dtype=np.int32)
+        pe = np.empty(n, dtype=np.float32)
         coinc = np.empty(n, dtype=np.bool_)
-        _s1_kernel(rng, nph, xe.g1_phd, xe.p_dphe, xe.spe_resolution, xe.n_pmts, xe.s1_coincidence, phd, pe, coinc)
+        _s1_kernel(state_from(rng), rng, nph, xe.g1_phd, xe.p_dphe, xe.spe_resolution, xe.n_pmts, xe.s1_coincidence, phd, pe, coinc)
         return {"s1_phd": phd, "s1_pe": pe, "s1_pass": coinc & (pe >= xe.s1_threshold_pe)}
 
     def drift(rng, c):
@@ -709,12 +807,12 @@ def xenon_steps(det, geometry: dict) -> list[Step]:
         return {"drift_time_us": depth / xe.drift_velocity_cm_us}
 
     def s2(rng, c):
-        ne = np.ascontiguousarray(c["num_electrons"], dtype=np.int64)
+        ne = np.ascontiguousarray(c["num_electrons"])
         n = ne.size
-        ext = np.empty(n, dtype=np.int64)
-        pe = np.empty(n, dtype=np.float64)
-        dt = np.ascontiguousarray(c["drift_time_us"], dtype=np.float64)
-        _s2_kernel(rng, ne, dt, xe.electron_lifetime_us, xe.extraction_efficiency, xe.se_gain_pe,
+        ext = np.empty(n, dtype=np.int32)
+        pe = np.empty(n, dtype=np.float32)
+        dt = np.ascontiguousarray(c["drift_time_us"])
+        _s2_kernel(state_from(rng), rng, ne, dt, xe.electron_lifetime_us, xe.extraction_efficiency, xe.se_gain_pe,
                    xe.se_gain_sigma_pe, ext, pe)
         trig = pe >= xe.s2_threshold_pe
         return {"s2_electrons": ext, "s2_pe": pe, "triggered": trig, "s2_only": trig & ~c["s1_pass"]}

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uint64
 
-__all__ = ["chunk_states", "next_u64", "uniform", "standard_normal", "exponential", "ziggurat_tables"]
+__all__ = ["binomial", "binomial_large", "chunk_states", "exponential", "next_u64", "standard_exponential", "standard_normal", "state_from",
+           "uniform", "ziggurat_tables"]
 
 _M53 = 1.0 / 9007199254740992.0  # 2^-53
 
@@ -148,3 +149,64 @@ def standard_exponential(s):
 @njit(cache=True, inline="always")
 def exponential(s, mean):
     return mean * standard_exponential(s)
+
+
+# Above this mean (n min(p, 1 - p)) the inversion loop gets long and numpy's BTPE is faster: numpy switches at 30
+# as well (random_binomial in numpy/random/src/distributions/distributions.c).
+BINOMIAL_INVERSION_MAX_MEAN = 30.0
+# Up to this many trials, counting uniforms below p is cheaper than the inversion's exp(n log q) set-up.
+BINOMIAL_BERNOULLI_MAX_N = 24
+
+
+@njit(cache=True, inline="always")
+def binomial(s, rng, n, p):
+    """Binomial(n, p) deviate, exact. n <= 24: the count of n uniforms below p (inlined: no call, no
+    transcendental); larger n: :func:`binomial_large`."""
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    if n <= BINOMIAL_BERNOULLI_MAX_N:
+        k = 0
+        for _ in range(n):
+            k += uniform(s) < p
+        return k
+    return binomial_large(s, rng, n, p)
+
+
+@njit(cache=True)
+def binomial_large(s, rng, n, p):
+    """Binomial(n, p) for 0 < p < 1: small means by inversion (sequential search over the pmf from 0, with the
+    p <-> 1 - p symmetry) on this module's uniforms, as numpy does below a mean of 30 (its 10-sigma restart
+    included); larger means: numpy's BTPE from the Generator ``rng``."""
+    flip = p > 0.5
+    pp = 1.0 - p if flip else p
+    mean = n * pp
+    if mean > BINOMIAL_INVERSION_MAX_MEAN:
+        return rng.binomial(n, p)
+    q = 1.0 - pp
+    qn = np.exp(n * np.log1p(-pp))
+    bound = min(float(n), mean + 10.0 * np.sqrt(mean * q + 1.0))
+    ratio = pp / q
+    x = 0
+    px = qn
+    u = uniform(s)
+    while u > px:
+        x += 1
+        if x > bound:
+            x = 0
+            px = qn
+            u = uniform(s)
+        else:
+            u -= px
+            px *= (n - x + 1) * ratio / x
+    return n - x if flip else x
+
+
+def state_from(rng: np.random.Generator) -> np.ndarray:
+    """A xoshiro256++ state drawn from a numpy Generator: reproducible from the Generator's own seed, so code that
+    hands its kernels a Generator (detsim chunks) keeps one stream per chunk."""
+    st = rng.bit_generator.random_raw(4).astype(np.uint64)
+    if not st.any():
+        st[0] = 1
+    return st

@@ -160,11 +160,27 @@ def test_kernel_means_and_parameters_equal_numpy():
         ee = er_mean_yields(e, field, rho)
         ref = [np.where(er, y, x) for x, y in zip(nr, ee, strict=True)]
         for got, want in zip(k, ref, strict=True):
-            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+            # ER: the formula itself; NR: the ln E table of the scale-free yields (NR_TABLE_POINTS), ~7e-6 at most.
+            np.testing.assert_allclose(got[er], want[er], rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(got[~er], want[~er], rtol=1e-5, atol=1e-12)
         p = quanta_parameters(*ref, er, field, rho)
         kp = m.parameters(*ref, er)
         for i, key in enumerate(("nq", "alf", "exr", "r", "high_e", "omega", "skew", "fano")):
             np.testing.assert_allclose(kp[:, i], p[key], rtol=1e-9, atol=1e-15, err_msg=key)
+
+
+def test_nr_table_covers_the_range_and_falls_back_to_the_formula_outside():
+    from detsim.xenon import NR_TABLE_E_KEV
+    e = np.concatenate([np.geomspace(1e-5, 5e3, 5001), [NR_TABLE_E_KEV[0], NR_TABLE_E_KEV[1], 0.0]])
+    m = QuantaModel(96.5, 2.9)
+    got = m.mean_yields(e, 131)
+    want = nr_mean_yields(e, 96.5, 2.9, 131)
+    outside = (e < NR_TABLE_E_KEV[0]) | (e >= NR_TABLE_E_KEV[1])
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g[outside], w[outside], rtol=1e-12)  # the formula itself
+        np.testing.assert_allclose(g[~outside], w[~outside], rtol=1e-5, atol=1e-12)
+    with pytest.raises(ValueError, match="mass numbers"):
+        m.mean_yields(e, -3)
 
 
 @pytest.mark.parametrize("e, field, is_er", [(1.0, 23.0, False), (5.0, 200.0, False), (20.0, 500.0, False),
@@ -180,7 +196,10 @@ def test_kernel_sampling_matches_numpy_sampling(e, field, is_er):
     for a, b in ((a_ne, b_ne), (a_nph, b_nph), (c_ne, b_ne), (c_nph, b_nph)):
         assert a.mean() == pytest.approx(b.mean(), abs=5 * b.std() / math.sqrt(n / 2))
         assert a.std() == pytest.approx(b.std(), rel=0.02)
-    # same seed, same stream: the fused kernel reproduces sample_quanta on the same parameters exactly
+    # same seed, same stream: the fused kernel reproduces sample_quanta on the same parameters (its own means,
+    # which for NR come from the ln E table) exactly
+    pk = quanta_parameters(*m.mean_yields(np.full(n, e), None, np.full(n, int(is_er))), is_er, field)
+    a_nph, a_ne = sample_quanta(np.random.default_rng(1), pk)
     d_nph, d_ne = m.sample(np.random.default_rng(1), np.full(n, e), None, np.full(n, int(is_er)))
     np.testing.assert_array_equal(d_ne, a_ne)
     np.testing.assert_array_equal(d_nph, a_nph)

@@ -6,7 +6,7 @@ from numba import njit
 from scipy import stats
 
 from generator import _kernels as K
-from generator._rng import chunk_states, next_u64, standard_exponential, standard_normal, uniform
+from generator._rng import binomial, chunk_states, next_u64, standard_exponential, standard_normal, uniform
 from generator.sampler import alias_table
 
 
@@ -170,3 +170,32 @@ def test_ziggurat_samples_follow_their_densities_including_tails():
     assert abs(tail.size - 1e6 * np.exp(-7.697)) < 4 * np.sqrt(1e6 * np.exp(-7.697))
     assert stats.kstest(tail, "expon").pvalue > 1e-3
     assert stats.kstest(np.abs(z[np.abs(z) > 3.0]), lambda v: 1 - stats.norm.sf(v) / stats.norm.sf(3.0)).pvalue > 1e-3
+
+
+@njit
+def _binomials(s, rng, n, p, size):
+    out = np.empty(size, dtype=np.int64)
+    for i in range(size):
+        out[i] = binomial(s, rng, n, p)
+    return out
+
+
+@pytest.mark.parametrize("n, p", [(1, 0.3), (12, 0.15), (40, 0.97), (200, 0.05), (3000, 0.4), (0, 0.5), (7, 0.0),
+                                  (7, 1.0)])
+def test_binomial_matches_its_pmf(n, p):
+    """Inversion (small means, both sides of p = 1/2) and the numpy fallback (n p > 30) against the exact pmf."""
+    st = chunk_states(2, [0], 0)[0]
+    x = _binomials(st, np.random.default_rng(1), n, p, 200_000)
+    assert x.min() >= 0 and x.max() <= n
+    if p in (0.0, 1.0) or n == 0:
+        assert np.all(x == round(n * p))
+        return
+    k = np.arange(n + 1)
+    pmf = stats.binom.pmf(k, n, p)
+    keep = pmf * x.size > 5  # chi2 cells with enough expectation; the rest pooled
+    obs = np.bincount(x, minlength=n + 1)
+    o = np.append(obs[keep], obs[~keep].sum())
+    e = np.append(pmf[keep], pmf[~keep].sum()) * x.size
+    if e[-1] < 5:
+        o, e = o[:-1], e[:-1] * o[:-1].sum() / e[:-1].sum()
+    assert stats.chisquare(o, e).pvalue > 1e-3
