@@ -455,10 +455,21 @@ SCALE_BY_MASS_NUMBER = np.concatenate([[1.0], np.sqrt(XENON_MOLAR_MASS / np.aran
 def _nr_table(nrc: np.ndarray) -> tuple[np.ndarray, float, float]:
     lo, hi = (math.log(x) for x in NR_TABLE_E_KEV)
     e = np.exp(np.linspace(lo, hi, NR_TABLE_POINTS))
-    tab = np.empty((2, e.size))
+    tab = np.empty((e.size, 2))  # (Q_e E, L_ph E) side by side: one cache line serves an interpolation
     for k, ek in enumerate(e):
-        tab[0, k], tab[1, k] = _nr_scale_free_one(ek, nrc)
+        tab[k, 0], tab[k, 1] = _nr_scale_free_one(ek, nrc)
     return tab, lo, (NR_TABLE_POINTS - 1) / (hi - lo)
+
+
+@numba.njit(cache=True, inline="always")
+def _nr_scale_free_tab(e, c, tab, ln_lo, inv_dln):
+    """(Q_e E, L_ph E) through the table of _nr_table (e > 0); the formula outside it."""
+    x = (math.log(e) - ln_lo) * inv_dln
+    k = int(x)
+    if x < 0.0 or k >= tab.shape[0] - 1:
+        return _nr_scale_free_one(e, c)
+    w = x - k
+    return tab[k, 0] + w * (tab[k + 1, 0] - tab[k, 0]), tab[k, 1] + w * (tab[k + 1, 1] - tab[k, 1])
 
 
 @numba.njit(cache=True, inline="always")
@@ -466,14 +477,7 @@ def _nr_mean_tab(e, scale, c, tab, ln_lo, inv_dln):
     """_nr_mean through the table of _nr_table."""
     if e <= 0.0:
         return 0.0, 0.0, 0.0
-    x = (math.log(e) - ln_lo) * inv_dln
-    k = int(x)
-    if x < 0.0 or k >= tab.shape[1] - 1:
-        qe, lp = _nr_scale_free_one(e, c)
-    else:
-        w = x - k
-        qe = tab[0, k] + w * (tab[0, k + 1] - tab[0, k])
-        lp = tab[1, k] + w * (tab[1, k + 1] - tab[1, k])
+    qe, lp = _nr_scale_free_tab(e, c, tab, ln_lo, inv_dln)
     return _nr_finish(e, qe, lp, scale, c)
 
 
@@ -628,7 +632,13 @@ def _quanta_chain_kernel(s, rng, e, a, recoil, scale_by_a, field, nrc, erc, nrw,
         if is_er:
             ne, nph, ratio = _er_mean(e[k], erc)
         else:
-            ne, nph, ratio = _nr_mean_tab(e[k], scale_by_a[a[k]], nrc, tab, ln_lo, inv_dln)
+            ek = e[k]
+            scale = scale_by_a[a[k]]
+            qe, lp = _nr_scale_free_tab(ek, nrc, tab, ln_lo, inv_dln) if ek > 0.0 else (0.0, 0.0)
+            if (qe + lp) * scale < 1.0:  # dead before the exciton/ion ratio is needed: skip its expm1
+                ne, nph, ratio = 0.0, 0.0, 0.0
+            else:
+                ne, nph, ratio = _nr_finish(ek, qe, lp, scale, nrc)
         if ne + nph <= 0.0:  # below one quantum (NEST's yield validity): nothing to fluctuate
             out_nph[k] = 0
             out_ne[k] = 0
