@@ -302,9 +302,10 @@ def sample_neutrino_events(s, n, first, tab_f, tab_i, pair_prob, pair_alias, pai
                            pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid, bin_prob, bin_alias,
                            iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket, bsm_tab, bsm_env, bsm_cum,
                            bsm_guide, cell_prob, cell_alias, cell_fmax, row_pair, row_e_lo, row_de, row_t_lo, row_dt,
-                           phi_e, phi_v, phi_slope, phi_bucket, pair_phi, pair_phi_f, out_comp, out_pdg, out_enu, out_z, out_a, out_t,
-                           out_pulse, out_time, out_x, out_y, out_z_cm):
-    """Fill rows [first, first + n) of the outputs with CEvNS events drawn with state ``s``.
+                           phi_e, phi_v, phi_slope, phi_bucket, pair_phi, pair_phi_f, id_base, weight, out_id, out_weight,
+                           out_comp, out_pdg, out_enu, out_z, out_a, out_t, out_pulse, out_time, out_x, out_y, out_z_cm):
+    """Fill rows [first, first + n) of the outputs with CEvNS events drawn with state ``s``; event_id runs from
+    id_base (chunk index x chunk size), every weight is ``weight``.
 
     tab_f = (t_thr_kev, t0_kev, dt_kev, pulse_sigma_ns, pulse_width_ns, pulse_separation_ns, live_time_ns,
              geo_p0, geo_p1, geo_p2); tab_i = (n_pairs, pulse_kind, n_pulses, geo_shape, recoil_mode).
@@ -350,6 +351,8 @@ def sample_neutrino_events(s, n, first, tab_f, tab_i, pair_prob, pair_alias, pai
                     time += exponential(s, comp_tau[c, k])
             pulse = int(uniform(s) * n_pulses)
         x, y, z = sample_vertex(s, shape, g0, g1, g2)
+        out_id[j] = id_base + j - first
+        out_weight[j] = weight
         out_comp[j] = c
         out_pdg[j] = comp_pdg[c]
         out_enu[j] = enu
@@ -365,11 +368,14 @@ def sample_neutrino_events(s, n, first, tab_f, tab_i, pair_prob, pair_alias, pai
 
 @njit(cache=True)
 def sample_calibration_events(s, n, first, mode, t_lo, t_hi, iso_prob, iso_alias, iso_z, iso_a, live_ns, shape,
-                              g0, g1, g2, out_z, out_a, out_t, out_time, out_x, out_y, out_z_cm):
+                              g0, g1, g2, id_base, weight, out_id, out_weight, out_z, out_a, out_t, out_time, out_x,
+                              out_y, out_z_cm):
     """Recoils at a fixed energy (mode 0, t_lo) or flat in [t_lo, t_hi) (mode 1), uniform in time and volume."""
     n_iso = iso_z.shape[0]
     for j in range(first, first + n):
         iso = alias_draw(uniform(s), iso_prob, iso_alias, 0, n_iso)
+        out_id[j] = id_base + j - first
+        out_weight[j] = weight
         out_z[j] = iso_z[iso]
         out_a[j] = iso_a[iso]
         out_t[j] = t_lo if mode == RECOIL_MONO else t_lo + (t_hi - t_lo) * uniform(s)
@@ -385,32 +391,26 @@ def sample_neutrino_chunks(states, starts, counts, tab_f, tab_i, pair_prob, pair
                            pair_goff, pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid, bin_prob,
                            bin_alias, iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket, bsm_tab, bsm_env,
                            bsm_cum, bsm_guide, cell_prob, cell_alias, cell_fmax, row_pair, row_e_lo, row_de, row_t_lo,
-                           row_dt, phi_e, phi_v, phi_slope, phi_bucket, pair_phi, pair_phi_f, out_comp, out_pdg, out_enu, out_z, out_a, out_t,
-                           out_pulse, out_time, out_x, out_y, out_z_cm):
-    """One chunk per iteration, each with its own state row: identical output for any thread count."""
+                           row_dt, phi_e, phi_v, phi_slope, phi_bucket, pair_phi, pair_phi_f, id_base, weight, out_id,
+                           out_weight, out_comp, out_pdg, out_enu, out_z, out_a, out_t, out_pulse, out_time, out_x, out_y,
+                           out_z_cm):
+    """One chunk per iteration, each with its own state row: identical output for any thread count.
+    id_base[k]: the first event_id of chunk k."""
     for k in prange(states.shape[0]):
         sample_neutrino_events(states[k], counts[k], starts[k], tab_f, tab_i, pair_prob, pair_alias, pair_comp,
                                pair_iso, pair_goff, pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid,
                                bin_prob, bin_alias, iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket,
                                bsm_tab, bsm_env, bsm_cum, bsm_guide, cell_prob, cell_alias, cell_fmax, row_pair, row_e_lo,
-                               row_de, row_t_lo, row_dt, phi_e, phi_v, phi_slope, phi_bucket, pair_phi, pair_phi_f, out_comp, out_pdg, out_enu,
-                               out_z, out_a, out_t, out_pulse, out_time, out_x, out_y, out_z_cm)
+                               row_de, row_t_lo, row_dt, phi_e, phi_v, phi_slope, phi_bucket, pair_phi, pair_phi_f,
+                               id_base[k], weight, out_id, out_weight, out_comp, out_pdg, out_enu, out_z, out_a, out_t,
+                               out_pulse, out_time, out_x, out_y, out_z_cm)
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def sample_calibration_chunks(states, starts, counts, mode, t_lo, t_hi, iso_prob, iso_alias, iso_z, iso_a, live_ns,
-                              shape, g0, g1, g2, out_z, out_a, out_t, out_time, out_x, out_y, out_z_cm):
+                              shape, g0, g1, g2, id_base, weight, out_id, out_weight, out_z, out_a, out_t, out_time,
+                              out_x, out_y, out_z_cm):
     for k in prange(states.shape[0]):
         sample_calibration_events(states[k], counts[k], starts[k], mode, t_lo, t_hi, iso_prob, iso_alias, iso_z,
-                                  iso_a, live_ns, shape, g0, g1, g2, out_z, out_a, out_t, out_time, out_x, out_y,
-                                  out_z_cm)
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def fill_ids_and_weights(starts, counts, chunk_ids, chunk_size, weight, out_id, out_weight):
-    """event_id = chunk index x chunk size + row in the chunk (unique over a run); the same weight for all."""
-    for k in prange(starts.shape[0]):
-        base = chunk_ids[k] * chunk_size
-        for i in range(counts[k]):
-            out_id[starts[k] + i] = base + i
-            out_weight[starts[k] + i] = weight
+                                  iso_a, live_ns, shape, g0, g1, g2, id_base[k], weight, out_id, out_weight, out_z,
+                                  out_a, out_t, out_time, out_x, out_y, out_z_cm)

@@ -401,17 +401,19 @@ def sample_chunks(tables: SamplerTables, seed: int, chunk_ids, sizes, chunk_size
         out = {k: v[:n] for k, v in out.items()}
     states = chunk_states(seed, chunk_ids, STAGE_GENERATOR)
     a = tables.arrays
+    id_base = chunk_ids * chunk_size
+    ids_weights = (id_base, float(weight), out["event_id"], out["weight"])
     if tables.calibration:
-        K.sample_calibration_chunks(states, starts, sizes, *(a[k] for k in _CALIB_ARGS), out["target_z"],
-                                    out["target_a"], out["t_nr_kev"], out["time_ns"], out["x_cm"], out["y_cm"],
-                                    out["z_cm"])
+        K.sample_calibration_chunks(states, starts, sizes, *(a[k] for k in _CALIB_ARGS), *ids_weights,
+                                    out["target_z"], out["target_a"], out["t_nr_kev"], out["time_ns"], out["x_cm"],
+                                    out["y_cm"], out["z_cm"])
         out["pulse_index"][:] = -1
         for name in ("component", "nu_pdg", "enu_mev"):  # no neutrino in a calibration event
             out[name][:] = 0
     else:
-        K.sample_neutrino_chunks(states, starts, sizes, *(a[k] for k in _NEUTRINO_ARGS), out["component"],
-                                 out["nu_pdg"], out["enu_mev"], out["target_z"], out["target_a"], out["t_nr_kev"],
-                                 out["pulse_index"], out["time_ns"], out["x_cm"], out["y_cm"], out["z_cm"])
-    K.fill_ids_and_weights(starts, sizes, chunk_ids, chunk_size, float(weight), out["event_id"], out["weight"])
+        K.sample_neutrino_chunks(states, starts, sizes, *(a[k] for k in _NEUTRINO_ARGS), *ids_weights,
+                                 out["component"], out["nu_pdg"], out["enu_mev"], out["target_z"], out["target_a"],
+                                 out["t_nr_kev"], out["pulse_index"], out["time_ns"], out["x_cm"], out["y_cm"],
+                                 out["z_cm"])
     return out
 
