@@ -21,6 +21,10 @@ RECOIL_SM, RECOIL_BSM = 0, 1
 # Cells per E_nu row of the SM joint envelope (generator.sampler.joint_tables): a power of two, so a cell index
 # splits into (row, T cell) with a shift and a mask.
 LOG_T_CELLS = 6
+# Columns of the joint envelope's row tables (generator.sampler.joint_tables), 8 wide: one cache line per row.
+RF_E_LO, RF_DE, RF_T_LO, RF_DT, RF_PHI_E0, RF_PHI_INV_DB, RF_MASS = range(7)
+RI_PAIR, RI_ISO, RI_PHI_OFF, RI_PHI_N, RI_BUCKET_OFF, RI_N_BUCKETS = range(6)
+ROW_F_WIDTH = ROW_I_WIDTH = 8
 
 
 @njit(cache=True, inline="always")
@@ -111,8 +115,8 @@ def interp_on_grid(x, e, v, slope, off, n, bucket, boff, nb, e0, inv_db):
 
 
 @njit(cache=True, inline="always")
-def sample_joint_sm(s, cell_prob, cell_alias, cell_fmax, row_pair, row_e_lo, row_de, row_t_lo, row_dt, phi_e, phi_v,
-                    phi_slope, phi_bucket, pair_phi, pair_phi_f, pair_iso, iso_mass, qv2, n_q, t0, inv_dt):
+def sample_joint_sm(s, cell_prob, cell_alias, cell_fmax, row_f, row_i, phi_e, phi_v, phi_slope, phi_bucket, qv2, n_q,
+                    t0, inv_dt):
     """(pair, E_nu in MeV, T in keV) from the SM joint density, by rejection from a piecewise-constant envelope.
 
     Cell c (alias table over all pairs' cells) is T cell c & (NT - 1) of row c >> LOG_T_CELLS; E and T uniform
@@ -124,18 +128,18 @@ def sample_joint_sm(s, cell_prob, cell_alias, cell_fmax, row_pair, row_e_lo, row
     while True:
         c = alias_draw(uniform(s), cell_prob, cell_alias, 0, n_cells)
         r = c >> LOG_T_CELLS
-        p = row_pair[r]
-        enu = row_e_lo[r] + uniform(s) * row_de[r]
-        t = row_t_lo[r] + ((c & mask) + uniform(s)) * row_dt[r]
-        iso = pair_iso[p]
-        phi = interp_on_grid(enu, phi_e, phi_v, phi_slope, pair_phi[0, p], pair_phi[1, p], phi_bucket,
-                             pair_phi[2, p], pair_phi[3, p] - 1, pair_phi_f[0, p], pair_phi_f[1, p])
+        enu = row_f[r, RF_E_LO] + uniform(s) * row_f[r, RF_DE]
+        t = row_f[r, RF_T_LO] + ((c & mask) + uniform(s)) * row_f[r, RF_DT]
+        iso = row_i[r, RI_ISO]
+        phi = interp_on_grid(enu, phi_e, phi_v, phi_slope, row_i[r, RI_PHI_OFF], row_i[r, RI_PHI_N], phi_bucket,
+                             row_i[r, RI_BUCKET_OFF], row_i[r, RI_N_BUCKETS], row_f[r, RF_PHI_E0],
+                             row_f[r, RF_PHI_INV_DB])
         inv_e = 1.0 / enu
         x = 1e-3 * t * inv_e
-        kin = 1.0 - x - 0.5 * iso_mass[iso] * 1e-3 * t * inv_e * inv_e + 0.5 * x * x
+        kin = 1.0 - x - 0.5 * row_f[r, RF_MASS] * 1e-3 * t * inv_e * inv_e + 0.5 * x * x
         f = phi * kin * interp_uniform(t, t0, inv_dt, qv2, iso, n_q)
         if uniform(s) * cell_fmax[c] < f:
-            return p, enu, t
+            return row_i[r, RI_PAIR], enu, t
 
 
 @njit(cache=True, inline="always")
@@ -301,15 +305,15 @@ def sample_pulse_time(s, kind, sigma, width, separation):
 def sample_neutrino_events(s, n, first, tab_f, tab_i, pair_prob, pair_alias, pair_comp, pair_iso, pair_goff,
                            pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid, bin_prob, bin_alias,
                            iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket, bsm_tab, bsm_env, bsm_cum,
-                           bsm_guide, cell_prob, cell_alias, cell_fmax, row_pair, row_e_lo, row_de, row_t_lo, row_dt,
-                           phi_e, phi_v, phi_slope, phi_bucket, pair_phi, pair_phi_f, id_base, weight, out_id, out_weight,
+                           bsm_guide, cell_prob, cell_alias, cell_fmax, row_f, row_i, phi_e, phi_v, phi_slope, phi_bucket,
+                           id_base, weight, out_id, out_weight,
                            out_comp, out_pdg, out_enu, out_z, out_a, out_t, out_pulse, out_time, out_x, out_y, out_z_cm):
     """Fill rows [first, first + n) of the outputs with CEvNS events drawn with state ``s``; event_id runs from
     id_base (chunk index x chunk size), every weight is ``weight``.
 
     tab_f = (t_thr_kev, t0_kev, dt_kev, pulse_sigma_ns, pulse_width_ns, pulse_separation_ns, live_time_ns,
              geo_p0, geo_p1, geo_p2); tab_i = (n_pairs, pulse_kind, n_pulses, geo_shape, recoil_mode).
-    SM (recoil_mode 0): (pair, E, T) from the joint envelope (cell_*, row_*, phi_*, pair_phi*; see
+    SM (recoil_mode 0): (pair, E, T) from the joint envelope (cell_*, row_f, row_i, phi_*; see
     sample_joint_sm); qv2 has one row of Q_v^2 per isotope on the uniform T grid (last column: its supremum).
     BSM (recoil_mode 1): pair p uses row pair_row[p] of bsm_tab / bsm_env / bsm_cum / bsm_guide on the grid
     bsm_edges (bsm_bucket maps uniform bins of T to its cells).
@@ -323,9 +327,8 @@ def sample_neutrino_events(s, n, first, tab_f, tab_i, pair_prob, pair_alias, pai
     n_tau = comp_tau.shape[1]
     for j in range(first, first + n):
         if recoil_mode == RECOIL_SM:
-            p, enu, t = sample_joint_sm(s, cell_prob, cell_alias, cell_fmax, row_pair, row_e_lo, row_de, row_t_lo,
-                                        row_dt, phi_e, phi_v, phi_slope, phi_bucket, pair_phi, pair_phi_f, pair_iso,
-                                        iso_mass, qv2, n_q, t0, inv_dt)
+            p, enu, t = sample_joint_sm(s, cell_prob, cell_alias, cell_fmax, row_f, row_i, phi_e, phi_v, phi_slope,
+                                        phi_bucket, qv2, n_q, t0, inv_dt)
             c = pair_comp[p]
             iso = pair_iso[p]
         else:
@@ -390,8 +393,8 @@ def sample_calibration_events(s, n, first, mode, t_lo, t_hi, iso_prob, iso_alias
 def sample_neutrino_chunks(states, starts, counts, tab_f, tab_i, pair_prob, pair_alias, pair_comp, pair_iso,
                            pair_goff, pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid, bin_prob,
                            bin_alias, iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket, bsm_tab, bsm_env,
-                           bsm_cum, bsm_guide, cell_prob, cell_alias, cell_fmax, row_pair, row_e_lo, row_de, row_t_lo,
-                           row_dt, phi_e, phi_v, phi_slope, phi_bucket, pair_phi, pair_phi_f, id_base, weight, out_id,
+                           bsm_cum, bsm_guide, cell_prob, cell_alias, cell_fmax, row_f, row_i, phi_e, phi_v, phi_slope,
+                           phi_bucket, id_base, weight, out_id,
                            out_weight, out_comp, out_pdg, out_enu, out_z, out_a, out_t, out_pulse, out_time, out_x, out_y,
                            out_z_cm):
     """One chunk per iteration, each with its own state row: identical output for any thread count.
@@ -400,8 +403,8 @@ def sample_neutrino_chunks(states, starts, counts, tab_f, tab_i, pair_prob, pair
         sample_neutrino_events(states[k], counts[k], starts[k], tab_f, tab_i, pair_prob, pair_alias, pair_comp,
                                pair_iso, pair_goff, pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid,
                                bin_prob, bin_alias, iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket,
-                               bsm_tab, bsm_env, bsm_cum, bsm_guide, cell_prob, cell_alias, cell_fmax, row_pair, row_e_lo,
-                               row_de, row_t_lo, row_dt, phi_e, phi_v, phi_slope, phi_bucket, pair_phi, pair_phi_f,
+                               bsm_tab, bsm_env, bsm_cum, bsm_guide, cell_prob, cell_alias, cell_fmax, row_f, row_i,
+                               phi_e, phi_v, phi_slope, phi_bucket,
                                id_base[k], weight, out_id, out_weight, out_comp, out_pdg, out_enu, out_z, out_a, out_t,
                                out_pulse, out_time, out_x, out_y, out_z_cm)
 

@@ -220,7 +220,9 @@ def joint_tables(pairs, comps, iso_mass, n_nuclei, thr_kev, t_grid, qv2) -> dict
     max(phi over the row) x K(top energy, lowest T) x max(Q_v^2 over the cell): K rises with E and falls with T,
     and the maxima of the piecewise-linear phi and Q_v^2 lie on their nodes or on the cell's edges, so the bound
     is a true upper bound and rejection from it is exact. ``cell_fmax`` holds the bound without w_p (the kernel
-    compares it with f_p / w_p); the alias table draws cells by w_p x bound x area.
+    compares it with f_p / w_p); the alias table draws cells by w_p x bound x area. Per row, ``row_f`` holds
+    (E_lo, dE, T_lo, dT, first E of the pair's phi grid, bucket scale, nucleus mass) and ``row_i`` (pair, isotope,
+    phi offset, phi points, bucket offset, buckets): see generator._kernels.ROW_F / ROW_I.
     """
     nt = 1 << K.LOG_T_CELLS
     t0, dtq = float(t_grid[0]), float(t_grid[1] - t_grid[0])
@@ -287,13 +289,22 @@ def joint_tables(pairs, comps, iso_mass, n_nuclei, thr_kev, t_grid, qv2) -> dict
     de = np.array(row_de)
     w = cell_fmax * np.repeat(np.array(row_w) * np.where(de > 0, de, 1.0) * np.array(row_dt), nt)
     prob, alias = alias_table(w)
+    # Everything a trial needs about its row in one 64-byte row of row_f and one of row_i (a cache line each).
+    pair_arr = np.array(row_pair, dtype=np.int64)
+    row_f = np.zeros((pair_arr.size, K.ROW_F_WIDTH))
+    row_i = np.zeros((pair_arr.size, K.ROW_I_WIDTH), dtype=np.int64)
+    phi_f = np.array(pair_phi_f)
+    iso_of_pair = np.array([ii for _, ii in pairs], dtype=np.int64)
+    row_f[:, :4] = np.c_[row_e_lo, row_de, row_t_lo, row_dt]
+    row_f[:, 4:6] = phi_f[pair_arr]
+    row_f[:, 6] = iso_mass[iso_of_pair[pair_arr]]
+    row_i[:, 0] = pair_arr
+    row_i[:, 1] = iso_of_pair[pair_arr]
+    row_i[:, 2:6] = np.c_[pair_phi_off, pair_phi_n, pair_bucket_off, np.array(pair_bucket_n) - 1][pair_arr]
     return dict(
-        cell_prob=prob, cell_alias=alias.astype(np.int32), cell_fmax=cell_fmax,
-        row_pair=np.array(row_pair, dtype=np.int64), row_e_lo=np.array(row_e_lo), row_de=np.array(row_de),
-        row_t_lo=np.array(row_t_lo), row_dt=np.array(row_dt), phi_e=np.concatenate(phi_e),
-        phi_v=np.concatenate(phi_v), phi_slope=np.concatenate(phi_slope), phi_bucket=np.concatenate(bucket),
-        pair_phi_f=np.ascontiguousarray(np.array(pair_phi_f).T),
-        pair_phi=np.array([pair_phi_off, pair_phi_n, pair_bucket_off, pair_bucket_n], dtype=np.int64),
+        cell_prob=prob, cell_alias=alias.astype(np.int32), cell_fmax=cell_fmax, row_f=row_f, row_i=row_i,
+        phi_e=np.concatenate(phi_e), phi_v=np.concatenate(phi_v), phi_slope=np.concatenate(phi_slope),
+        phi_bucket=np.concatenate(bucket),
     )
 
 
@@ -309,10 +320,8 @@ def _cell_maxima(q: np.ndarray, k_lo: np.ndarray, k_hi: np.ndarray) -> np.ndarra
 
 
 _EMPTY_JOINT = dict(cell_prob=np.ones(1), cell_alias=np.zeros(1, dtype=np.int32), cell_fmax=np.zeros(1),
-                    row_pair=np.zeros(1, dtype=np.int64), row_e_lo=np.zeros(1), row_de=np.zeros(1),
-                    row_t_lo=np.zeros(1), row_dt=np.zeros(1), phi_e=np.zeros(2), phi_v=np.zeros(2),
-                    phi_slope=np.zeros(2), phi_bucket=np.zeros(2, dtype=np.int64),
-                    pair_phi=np.zeros((4, 1), dtype=np.int64), pair_phi_f=np.zeros((2, 1)))
+                    row_f=np.zeros((1, K.ROW_F_WIDTH)), row_i=np.zeros((1, K.ROW_I_WIDTH), dtype=np.int64),
+                    phi_e=np.zeros(2), phi_v=np.zeros(2), phi_slope=np.zeros(2), phi_bucket=np.zeros(2, dtype=np.int64))
 
 
 def bsm_recoil_grid(t_lo: float, t_hi: float) -> np.ndarray:
@@ -370,9 +379,8 @@ def bsm_tables(exp: Experiment, pairs, comps, isos, t_grid) -> dict:
 _NEUTRINO_ARGS = ("tab_f", "tab_i", "pair_prob", "pair_alias", "pair_comp", "pair_iso", "pair_goff", "pair_boff",
                   "pair_ng", "comp_line", "comp_pdg", "comp_tau", "e_grid", "g_grid", "bin_prob", "bin_alias",
                   "iso_mass", "iso_z", "iso_a", "qv2", "pair_row", "bsm_edges", "bsm_bucket", "bsm_tab", "bsm_env",
-                  "bsm_cum", "bsm_guide", "cell_prob", "cell_alias", "cell_fmax", "row_pair", "row_e_lo", "row_de",
-                  "row_t_lo", "row_dt", "phi_e", "phi_v", "phi_slope", "phi_bucket", "pair_phi",
-                  "pair_phi_f")
+                  "bsm_cum", "bsm_guide", "cell_prob", "cell_alias", "cell_fmax", "row_f", "row_i", "phi_e", "phi_v",
+                  "phi_slope", "phi_bucket")
 _CALIB_ARGS = ("mode", "t_lo", "t_hi", "iso_prob", "iso_alias", "iso_z", "iso_a", "live_ns", "shape", "g0", "g1", "g2")
 
 

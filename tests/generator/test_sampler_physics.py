@@ -217,14 +217,16 @@ def test_joint_envelope_bounds_the_density(preset, overrides):
     t_grid = a["tab_f"][1] + a["tab_f"][2] * np.arange(a["qv2"].shape[1] - 1)
     rng = np.random.default_rng(4)
     worst = 0.0
-    for r, p in enumerate(a["row_pair"]):
+    for r, p in enumerate(a["row_i"][:, K.RI_PAIR]):
         ci, ii = pairs[p]
+        assert a["row_i"][r, K.RI_ISO] == ii
         comp = exp.source.components[ci]
         mass = exp.model.mass_mev(exp.material.isotopes[ii])
+        assert a["row_f"][r, K.RF_MASS] == mass
         u = np.concatenate([[[0, 0], [0, 1], [1, 0], [1, 1]], rng.random((16, 2))])
         cells = np.repeat(np.arange(nt), u.shape[0])
-        e = a["row_e_lo"][r] + np.tile(u[:, 0], nt) * a["row_de"][r]
-        t = a["row_t_lo"][r] + (cells + np.tile(u[:, 1], nt)) * a["row_dt"][r]
+        e = a["row_f"][r, K.RF_E_LO] + np.tile(u[:, 0], nt) * a["row_f"][r, K.RF_DE]
+        t = a["row_f"][r, K.RF_T_LO] + (cells + np.tile(u[:, 1], nt)) * a["row_f"][r, K.RF_DT]
         phi = 1.0 if comp.is_line else np.interp(e, comp.energy_mev, comp.pdf_per_mev)
         f = phi * kinematic_factor(e, t, mass) * np.interp(t, t_grid, a["qv2"][ii, :-1])
         bound = a["cell_fmax"][r * nt + cells]
