@@ -104,7 +104,7 @@ def memory_child(gen, out):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=1_000_000, help="events for our chain")
-    ap.add_argument("--nest-events", type=int, default=20_000, help="events for nestpy")
+    ap.add_argument("--nest-events", type=int, default=40_000, help="events for nestpy")
     ap.add_argument("--memory-sizes", type=int, nargs=2, default=(200_000, 2_000_000))
     ap.add_argument("--_memory-child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -148,7 +148,15 @@ def main():
         if nestpy is not None:
             m = min(args.nest_events, n)
             nest = NestLoop(nestpy, det.xenon, geo, cols, m)
-            nest_py_full = best_rate(nest.full_chain, m)
+            # The headline ratio: ours and nestpy's Python chain timed alternately, best of each, so that a slow
+            # spell of the shared machine hits both.
+            ours_alt, nest_alt = [], []
+            for _ in range(3):
+                ours_alt.append(best_rate(lambda: chain.run(np.random.default_rng(1), cols), n, repeat=1))
+                nest_alt.append(best_rate(nest.full_chain, m, repeat=1))
+            ours = max(ours, *ours_alt)
+            rows[0] = (rows[0][0], ours)
+            nest_py_full = max(nest_alt)
             rows.append(("nestpy from Python: GetYields, GetQuanta, GetS1, GetS2", nest_py_full))
             nest_q = best_rate(nest.quanta, m)
             rows.append(("nestpy from Python: GetYields + GetQuanta", nest_q))

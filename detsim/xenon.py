@@ -54,6 +54,9 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+from llvmlite import ir as llvm_ir
+from numba.core import types
+from numba.extending import intrinsic
 from scipy.special import erf
 
 from generator._rng import binomial, standard_normal, state_from, uniform
@@ -440,11 +443,27 @@ def _nr_mean(e, scale, c):
     return _nr_finish(e, qe, lp, scale, c)
 
 
-# NR mean-yield table: Q_e E and L_ph E at log-spaced energies, linearly interpolated in ln E (relative error
-# ~2e-6 for these smooth power laws; tests/detsim/test_xenon.py bounds it against the numpy formula). Six pow()
-# per event were most of the chain's time; outside the table the formula is evaluated directly.
-NR_TABLE_E_KEV = (1e-3, 1e3)
-NR_TABLE_POINTS = 4096
+# NR mean-yield table: Q_e E and L_ph E at the energies 2^k (1 + j / 256), linear in E between them (relative
+# error ~2e-6 for these smooth power laws; tests/detsim/test_xenon.py bounds it against the formula). Six pow()
+# per event were most of the chain's time. The node below E and the weight come from the bits of the double
+# (exponent and top mantissa bits; the remaining mantissa bits are the weight): no logarithm. Outside the table
+# the formula is evaluated directly.
+NR_TABLE_OCTAVES = (-10, 10)       # 2^-10 ~ 1e-3 keV to 2^10 = 1024 keV
+NR_TABLE_SUBBITS = 8               # 256 linear sub-bins per octave
+NR_TABLE_E_KEV = (2.0 ** NR_TABLE_OCTAVES[0], 2.0 ** NR_TABLE_OCTAVES[1])
+_MANTISSA_REST = 52 - NR_TABLE_SUBBITS
+
+
+@intrinsic
+def _f64_bits(typingctx, x):
+    """The IEEE-754 bits of a double as an int64 (a bitcast, no conversion)."""
+    if not isinstance(x, types.Float) or x.bitwidth != 64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvm_ir.IntType(64))
+
+    return types.int64(types.float64), codegen
 
 
 # NEST's isotope scale sqrt(M/A) of the NR yields by integer mass number (0: natural xenon, scale 1).
@@ -452,32 +471,35 @@ MAX_MASS_NUMBER = 512
 SCALE_BY_MASS_NUMBER = np.concatenate([[1.0], np.sqrt(XENON_MOLAR_MASS / np.arange(1, MAX_MASS_NUMBER))])
 
 
-def _nr_table(nrc: np.ndarray) -> tuple[np.ndarray, float, float]:
-    lo, hi = (math.log(x) for x in NR_TABLE_E_KEV)
-    e = np.exp(np.linspace(lo, hi, NR_TABLE_POINTS))
+def _nr_table(nrc: np.ndarray) -> tuple[np.ndarray, int]:
+    k0, k1 = NR_TABLE_OCTAVES
+    sub = 1 << NR_TABLE_SUBBITS
+    i = np.arange((k1 - k0) * sub + 1)
+    e = 2.0 ** (k0 + i // sub) * (1.0 + (i % sub) / sub)
     tab = np.empty((e.size, 2))  # (Q_e E, L_ph E) side by side: one cache line serves an interpolation
     for k, ek in enumerate(e):
         tab[k, 0], tab[k, 1] = _nr_scale_free_one(ek, nrc)
-    return tab, lo, (NR_TABLE_POINTS - 1) / (hi - lo)
+    base = int(np.array(NR_TABLE_E_KEV[0]).view(np.int64)) >> _MANTISSA_REST
+    return tab, base
 
 
 @numba.njit(cache=True, inline="always")
-def _nr_scale_free_tab(e, c, tab, ln_lo, inv_dln):
+def _nr_scale_free_tab(e, c, tab, base):
     """(Q_e E, L_ph E) through the table of _nr_table (e > 0); the formula outside it."""
-    x = (math.log(e) - ln_lo) * inv_dln
-    k = int(x)
-    if x < 0.0 or k >= tab.shape[0] - 1:
+    bits = _f64_bits(e)
+    k = (bits >> _MANTISSA_REST) - base
+    if k < 0 or k >= tab.shape[0] - 1:
         return _nr_scale_free_one(e, c)
-    w = x - k
+    w = float(bits & ((1 << _MANTISSA_REST) - 1)) * (1.0 / (1 << _MANTISSA_REST))
     return tab[k, 0] + w * (tab[k + 1, 0] - tab[k, 0]), tab[k, 1] + w * (tab[k + 1, 1] - tab[k, 1])
 
 
 @numba.njit(cache=True, inline="always")
-def _nr_mean_tab(e, scale, c, tab, ln_lo, inv_dln):
+def _nr_mean_tab(e, scale, c, tab, base):
     """_nr_mean through the table of _nr_table."""
     if e <= 0.0:
         return 0.0, 0.0, 0.0
-    qe, lp = _nr_scale_free_tab(e, c, tab, ln_lo, inv_dln)
+    qe, lp = _nr_scale_free_tab(e, c, tab, base)
     return _nr_finish(e, qe, lp, scale, c)
 
 
@@ -605,12 +627,12 @@ def sample_quanta(rng: np.random.Generator, p: dict) -> tuple[np.ndarray, np.nda
 
 
 @numba.njit(cache=True)
-def _means_kernel(e, a, recoil, scale_by_a, nrc, erc, tab, ln_lo, inv_dln, out):
+def _means_kernel(e, a, recoil, scale_by_a, nrc, erc, tab, base, out):
     for k in range(e.size):
         if recoil[k] == 1:
             out[k, 0], out[k, 1], out[k, 2] = _er_mean(e[k], erc)
         else:
-            out[k, 0], out[k, 1], out[k, 2] = _nr_mean_tab(e[k], scale_by_a[a[k]], nrc, tab, ln_lo, inv_dln)
+            out[k, 0], out[k, 1], out[k, 2] = _nr_mean_tab(e[k], scale_by_a[a[k]], nrc, tab, base)
 
 
 @numba.njit(cache=True)
@@ -623,8 +645,8 @@ def _params_kernel(ne, nph, ratio, is_er, field, nrw, erc, skew_on, out):
 
 
 @numba.njit(cache=True)
-def _quanta_chain_kernel(s, rng, e, a, recoil, scale_by_a, field, nrc, erc, nrw, skew_on, tab, ln_lo, inv_dln,
-                         out_nph, out_ne):
+def _quanta_chain_kernel(s, rng, e, a, recoil, scale_by_a, field, nrc, erc, nrw, skew_on, tab, base, out_nph,
+                         out_ne):
     """Mean yields, GetQuanta set-up and fluctuations for each event in one pass (no temporaries)."""
     nr_delta, nr_sd1, nr_inv_corr = _skew_consts(nrw[5])  # the NR skewness is a constant: its constants once
     for k in range(e.size):
@@ -634,7 +656,7 @@ def _quanta_chain_kernel(s, rng, e, a, recoil, scale_by_a, field, nrc, erc, nrw,
         else:
             ek = e[k]
             scale = scale_by_a[a[k]]
-            qe, lp = _nr_scale_free_tab(ek, nrc, tab, ln_lo, inv_dln) if ek > 0.0 else (0.0, 0.0)
+            qe, lp = _nr_scale_free_tab(ek, nrc, tab, base) if ek > 0.0 else (0.0, 0.0)
             if (qe + lp) * scale < 1.0:  # dead before the exciton/ion ratio is needed: skip its expm1
                 ne, nph, ratio = 0.0, 0.0, 0.0
             else:
@@ -664,7 +686,7 @@ class QuantaModel:
         self.erc = _er_consts(field_v_cm, density, w_ev, er_widths)
         self.nrw = np.asarray(nr_widths, dtype=np.float64)
         self.skew_on = SKEW_FIELD_RANGE_V_CM[0] <= self.field <= SKEW_FIELD_RANGE_V_CM[1]
-        self.nr_tab, self.ln_lo, self.inv_dln = _nr_table(self.nrc)
+        self.nr_tab, self.nr_tab_base = _nr_table(self.nrc)
 
     @staticmethod
     def _inputs(e_kev, mass_number, recoil_type):
@@ -688,8 +710,7 @@ class QuantaModel:
         """(N_e, N_ph, N_ex/N_i) from the kernel (nr_mean_yields / er_mean_yields; NR via the table)."""
         e, a, recoil = self._inputs(e_kev, mass_number, recoil_type)
         out = np.empty((e.size, 3))
-        _means_kernel(e, a, recoil, SCALE_BY_MASS_NUMBER, self.nrc, self.erc, self.nr_tab, self.ln_lo, self.inv_dln,
-                      out)
+        _means_kernel(e, a, recoil, SCALE_BY_MASS_NUMBER, self.nrc, self.erc, self.nr_tab, self.nr_tab_base, out)
         return out[:, 0], out[:, 1], out[:, 2]
 
     def parameters(self, ne, nph, ratio, is_er) -> np.ndarray:
@@ -708,7 +729,7 @@ class QuantaModel:
         nph = np.empty(e.size, dtype=np.int32)  # the event files' dtype: no conversion pass afterwards
         ne = np.empty(e.size, dtype=np.int32)
         _quanta_chain_kernel(state_from(rng), rng, e, a, recoil, SCALE_BY_MASS_NUMBER, self.field, self.nrc, self.erc,
-                             self.nrw, self.skew_on, self.nr_tab, self.ln_lo, self.inv_dln, nph, ne)
+                             self.nrw, self.skew_on, self.nr_tab, self.nr_tab_base, nph, ne)
         return nph, ne
 
 

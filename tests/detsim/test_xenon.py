@@ -160,7 +160,7 @@ def test_kernel_means_and_parameters_equal_numpy():
         ee = er_mean_yields(e, field, rho)
         ref = [np.where(er, y, x) for x, y in zip(nr, ee, strict=True)]
         for got, want in zip(k, ref, strict=True):
-            # ER: the formula itself; NR: the ln E table of the scale-free yields (NR_TABLE_POINTS), ~7e-6 at most.
+            # ER: the formula itself; NR: the table of the scale-free yields (NR_TABLE_SUBBITS), a few 1e-6 at most.
             np.testing.assert_allclose(got[er], want[er], rtol=1e-9, atol=1e-12)
             np.testing.assert_allclose(got[~er], want[~er], rtol=1e-5, atol=1e-12)
         p = quanta_parameters(*ref, er, field, rho)
