@@ -115,13 +115,14 @@ def interp_on_grid(x, e, v, slope, off, n, bucket, boff, nb, e0, inv_db):
 
 
 @njit(cache=True, inline="always")
-def sample_joint_sm(s, cell_prob, cell_alias, cell_fmax, row_f, row_i, phi_e, phi_v, phi_slope, phi_bucket, qv2, n_q,
+def sample_joint_sm(s, cell_prob, cell_alias, cell_bounds, row_f, row_i, phi_e, phi_v, phi_slope, phi_bucket, qv2, n_q,
                     t0, inv_dt):
     """(pair, E_nu in MeV, T in keV) from the SM joint density, by rejection from a piecewise-constant envelope.
 
     Cell c (alias table over all pairs' cells) is T cell c & (NT - 1) of row c >> LOG_T_CELLS; E and T uniform
-    in the cell; accept with f_p(E, T) / (w_p cell_fmax[c]) where f_p / w_p = phi(E) K(E, T) Q_v^2(T) (K may go
-    negative beyond T_max(E): such points are rejected). See generator.sampler.joint_tables.
+    in the cell; accept with f_p(E, T) / (w_p upper[c]) where f_p / w_p = phi(E) K(E, T) Q_v^2(T) (K may go
+    negative beyond T_max(E): such points are rejected), at once when under the cell's lower bound (squeeze: most
+    points, and no need to evaluate f). cell_bounds[c] = (upper, lower). See generator.sampler.joint_tables.
     """
     n_cells = cell_prob.shape[0]
     mask = (1 << LOG_T_CELLS) - 1
@@ -130,15 +131,21 @@ def sample_joint_sm(s, cell_prob, cell_alias, cell_fmax, row_f, row_i, phi_e, ph
         r = c >> LOG_T_CELLS
         enu = row_f[r, RF_E_LO] + uniform(s) * row_f[r, RF_DE]
         t = row_f[r, RF_T_LO] + ((c & mask) + uniform(s)) * row_f[r, RF_DT]
+        u = uniform(s) * cell_bounds[c, 0]
+        if u < cell_bounds[c, 1]:
+            return row_i[r, RI_PAIR], enu, t
+        mass = row_f[r, RF_MASS]
+        if 1e-3 * t * (mass + 2.0 * enu) > 2.0 * enu * enu:  # T > T_max(E) = 2E^2 / (M + 2E): no cross section
+            continue
         iso = row_i[r, RI_ISO]
         phi = interp_on_grid(enu, phi_e, phi_v, phi_slope, row_i[r, RI_PHI_OFF], row_i[r, RI_PHI_N], phi_bucket,
                              row_i[r, RI_BUCKET_OFF], row_i[r, RI_N_BUCKETS], row_f[r, RF_PHI_E0],
                              row_f[r, RF_PHI_INV_DB])
         inv_e = 1.0 / enu
         x = 1e-3 * t * inv_e
-        kin = 1.0 - x - 0.5 * row_f[r, RF_MASS] * 1e-3 * t * inv_e * inv_e + 0.5 * x * x
+        kin = 1.0 - x - 0.5 * mass * 1e-3 * t * inv_e * inv_e + 0.5 * x * x
         f = phi * kin * interp_uniform(t, t0, inv_dt, qv2, iso, n_q)
-        if uniform(s) * cell_fmax[c] < f:
+        if u < f:
             return row_i[r, RI_PAIR], enu, t
 
 
@@ -305,7 +312,7 @@ def sample_pulse_time(s, kind, sigma, width, separation):
 def sample_neutrino_events(s, n, first, tab_f, tab_i, pair_prob, pair_alias, pair_comp, pair_iso, pair_goff,
                            pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid, bin_prob, bin_alias,
                            iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket, bsm_tab, bsm_env, bsm_cum,
-                           bsm_guide, cell_prob, cell_alias, cell_fmax, row_f, row_i, phi_e, phi_v, phi_slope, phi_bucket,
+                           bsm_guide, cell_prob, cell_alias, cell_bounds, row_f, row_i, phi_e, phi_v, phi_slope, phi_bucket,
                            id_base, weight, out_id, out_weight,
                            out_comp, out_pdg, out_enu, out_z, out_a, out_t, out_pulse, out_time, out_x, out_y, out_z_cm):
     """Fill rows [first, first + n) of the outputs with CEvNS events drawn with state ``s``; event_id runs from
@@ -327,7 +334,7 @@ def sample_neutrino_events(s, n, first, tab_f, tab_i, pair_prob, pair_alias, pai
     n_tau = comp_tau.shape[1]
     for j in range(first, first + n):
         if recoil_mode == RECOIL_SM:
-            p, enu, t = sample_joint_sm(s, cell_prob, cell_alias, cell_fmax, row_f, row_i, phi_e, phi_v, phi_slope,
+            p, enu, t = sample_joint_sm(s, cell_prob, cell_alias, cell_bounds, row_f, row_i, phi_e, phi_v, phi_slope,
                                         phi_bucket, qv2, n_q, t0, inv_dt)
             c = pair_comp[p]
             iso = pair_iso[p]
@@ -393,7 +400,7 @@ def sample_calibration_events(s, n, first, mode, t_lo, t_hi, iso_prob, iso_alias
 def sample_neutrino_chunks(states, starts, counts, tab_f, tab_i, pair_prob, pair_alias, pair_comp, pair_iso,
                            pair_goff, pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid, bin_prob,
                            bin_alias, iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket, bsm_tab, bsm_env,
-                           bsm_cum, bsm_guide, cell_prob, cell_alias, cell_fmax, row_f, row_i, phi_e, phi_v, phi_slope,
+                           bsm_cum, bsm_guide, cell_prob, cell_alias, cell_bounds, row_f, row_i, phi_e, phi_v, phi_slope,
                            phi_bucket, id_base, weight, out_id,
                            out_weight, out_comp, out_pdg, out_enu, out_z, out_a, out_t, out_pulse, out_time, out_x, out_y,
                            out_z_cm):
@@ -403,7 +410,7 @@ def sample_neutrino_chunks(states, starts, counts, tab_f, tab_i, pair_prob, pair
         sample_neutrino_events(states[k], counts[k], starts[k], tab_f, tab_i, pair_prob, pair_alias, pair_comp,
                                pair_iso, pair_goff, pair_boff, pair_ng, comp_line, comp_pdg, comp_tau, e_grid, g_grid,
                                bin_prob, bin_alias, iso_mass, iso_z, iso_a, qv2, pair_row, bsm_edges, bsm_bucket,
-                               bsm_tab, bsm_env, bsm_cum, bsm_guide, cell_prob, cell_alias, cell_fmax, row_f, row_i,
+                               bsm_tab, bsm_env, bsm_cum, bsm_guide, cell_prob, cell_alias, cell_bounds, row_f, row_i,
                                phi_e, phi_v, phi_slope, phi_bucket,
                                id_base[k], weight, out_id, out_weight, out_comp, out_pdg, out_enu, out_z, out_a, out_t,
                                out_pulse, out_time, out_x, out_y, out_z_cm)

@@ -219,15 +219,17 @@ def joint_tables(pairs, comps, iso_mass, n_nuclei, thr_kev, t_grid, qv2) -> dict
     NT = 2**LOG_T_CELLS cells uniform in T from the threshold to T_max(top energy of the row). The cell bound is
     max(phi over the row) x K(top energy, lowest T) x max(Q_v^2 over the cell): K rises with E and falls with T,
     and the maxima of the piecewise-linear phi and Q_v^2 lie on their nodes or on the cell's edges, so the bound
-    is a true upper bound and rejection from it is exact. ``cell_fmax`` holds the bound without w_p (the kernel
-    compares it with f_p / w_p); the alias table draws cells by w_p x bound x area. Per row, ``row_f`` holds
+    is a true upper bound and rejection from it is exact. ``cell_bounds[c]`` = (upper, lower) bound without w_p
+    (the kernel compares them with f_p / w_p); the lower bound (phi min x K at the lowest E and highest T x
+    Q_v^2 min) is a squeeze: a point under it is accepted without evaluating f. The alias table draws cells by
+    w_p x upper bound x area. Per row, ``row_f`` holds
     (E_lo, dE, T_lo, dT, first E of the pair's phi grid, bucket scale, nucleus mass) and ``row_i`` (pair, isotope,
     phi offset, phi points, bucket offset, buckets): see generator._kernels.ROW_F / ROW_I.
     """
     nt = 1 << K.LOG_T_CELLS
     t0, dtq = float(t_grid[0]), float(t_grid[1] - t_grid[0])
     nq = qv2.shape[1]
-    row_pair, row_e_lo, row_de, row_t_lo, row_dt, fmax, row_w = [], [], [], [], [], [], []
+    row_pair, row_e_lo, row_de, row_t_lo, row_dt, fmax, fmin, row_w = [], [], [], [], [], [], [], []
     phi_e, phi_v, phi_slope, bucket, pair_phi_f = [], [], [], [], []
     pair_phi_off, pair_phi_n, pair_bucket_off, pair_bucket_n, pair_w = [], [], [], [], []
     phi_off = bucket_off = 0
@@ -237,7 +239,7 @@ def joint_tables(pairs, comps, iso_mass, n_nuclei, thr_kev, t_grid, qv2) -> dict
         if comp.is_line:
             e_nodes = np.array([comp.line_mev * 0.5, comp.line_mev * 1.5])
             v_nodes = np.ones(2)
-            rows = [(comp.line_mev, 0.0, 1.0)]
+            rows = [(comp.line_mev, 0.0, 1.0, 1.0)]
         else:
             e_nodes, v_nodes = comp.energy_mev, comp.pdf_per_mev
             e_lo = max(float(enu_min_mev(thr_kev, mass)), float(e_nodes[0]))
@@ -247,8 +249,9 @@ def joint_tables(pairs, comps, iso_mass, n_nuclei, thr_kev, t_grid, qv2) -> dict
             for a, b in zip(edges[:-1], edges[1:], strict=True):
                 inner = v_nodes[(e_nodes > a) & (e_nodes < b)]
                 ends = np.interp([a, b], e_nodes, v_nodes)
-                rows.append((a, b - a, max(ends.max(), inner.max() if inner.size else 0.0)))
-        for e_lo_r, de_r, phi_max in rows:
+                rows.append((a, b - a, max(ends.max(), inner.max() if inner.size else 0.0),
+                             min(ends.min(), inner.min() if inner.size else np.inf)))
+        for e_lo_r, de_r, phi_max, phi_min in rows:
             e_top = e_lo_r + de_r
             t_top = float(t_max_kev(e_top, mass))
             row_pair.append(p)
@@ -266,6 +269,16 @@ def joint_tables(pairs, comps, iso_mass, n_nuclei, thr_kev, t_grid, qv2) -> dict
                 t_edges[:-1] * 1e-3) ** 2 / (2 * e_top**2)
             cell = phi_max * np.clip(k, 0.0, None) * g_max
             fmax.append(np.where(t_edges[:-1] < t_top, cell, 0.0) * (1.0 + 1e-12))
+            # Squeeze: a lower bound, at the cell's lowest E and highest T (0 where the cell crosses T_max(E)).
+            g_min = _cell_minima(qv2[ii], k_lo, k_hi)
+            if e_lo_r > 0.0:
+                t_hi = t_edges[1:] * 1e-3
+                k_min = 1.0 - t_hi / e_lo_r - mass * t_hi / (2 * e_lo_r**2) + t_hi**2 / (2 * e_lo_r**2)
+                low = max(phi_min, 0.0) * np.clip(k_min, 0.0, None) * g_min * (1.0 - 1e-12)
+                # Strictly inside T_max: at T_max itself the cross section drops to 0 (K(T_max) = T^2 / 2E^2 > 0).
+                fmin.append(np.where(t_edges[1:] < float(t_max_kev(e_lo_r, mass)) * (1.0 - 1e-9), low, 0.0))
+            else:  # a row starting at E = 0 allows no recoil at its lowest energy
+                fmin.append(np.zeros(nt))
             row_w.append(pair_w[-1])
         # phi on its own grid, found through a uniform bucket index (exact for any grid).
         nb = 2 * e_nodes.size
@@ -289,6 +302,7 @@ def joint_tables(pairs, comps, iso_mass, n_nuclei, thr_kev, t_grid, qv2) -> dict
     de = np.array(row_de)
     w = cell_fmax * np.repeat(np.array(row_w) * np.where(de > 0, de, 1.0) * np.array(row_dt), nt)
     prob, alias = alias_table(w)
+    cell_bounds = np.ascontiguousarray(np.c_[cell_fmax, np.minimum(np.concatenate(fmin), cell_fmax)])
     # Everything a trial needs about its row in one 64-byte row of row_f and one of row_i (a cache line each).
     pair_arr = np.array(row_pair, dtype=np.int64)
     row_f = np.zeros((pair_arr.size, K.ROW_F_WIDTH))
@@ -302,10 +316,17 @@ def joint_tables(pairs, comps, iso_mass, n_nuclei, thr_kev, t_grid, qv2) -> dict
     row_i[:, 1] = iso_of_pair[pair_arr]
     row_i[:, 2:6] = np.c_[pair_phi_off, pair_phi_n, pair_bucket_off, np.array(pair_bucket_n) - 1][pair_arr]
     return dict(
-        cell_prob=prob, cell_alias=alias.astype(np.int32), cell_fmax=cell_fmax, row_f=row_f, row_i=row_i,
+        cell_prob=prob, cell_alias=alias.astype(np.int32), cell_bounds=cell_bounds, row_f=row_f, row_i=row_i,
         phi_e=np.concatenate(phi_e), phi_v=np.concatenate(phi_v), phi_slope=np.concatenate(phi_slope),
         phi_bucket=np.concatenate(bucket),
     )
+
+
+def _cell_minima(q: np.ndarray, k_lo: np.ndarray, k_hi: np.ndarray) -> np.ndarray:
+    """min(q[k_lo[i] : k_hi[i] + 1]) for consecutive cells, as :func:`_cell_maxima` (extra nodes only lower it)."""
+    seg = np.minimum.reduceat(q[: k_hi[-1] + 1], k_lo)
+    nxt = np.append(k_lo[1:], k_hi[-1])
+    return np.minimum(seg, np.minimum(q[nxt], q[k_hi]))
 
 
 def _cell_maxima(q: np.ndarray, k_lo: np.ndarray, k_hi: np.ndarray) -> np.ndarray:
@@ -319,7 +340,7 @@ def _cell_maxima(q: np.ndarray, k_lo: np.ndarray, k_hi: np.ndarray) -> np.ndarra
     return np.maximum(seg, np.maximum(q[nxt], q[k_hi]))
 
 
-_EMPTY_JOINT = dict(cell_prob=np.ones(1), cell_alias=np.zeros(1, dtype=np.int32), cell_fmax=np.zeros(1),
+_EMPTY_JOINT = dict(cell_prob=np.ones(1), cell_alias=np.zeros(1, dtype=np.int32), cell_bounds=np.zeros((1, 2)),
                     row_f=np.zeros((1, K.ROW_F_WIDTH)), row_i=np.zeros((1, K.ROW_I_WIDTH), dtype=np.int64),
                     phi_e=np.zeros(2), phi_v=np.zeros(2), phi_slope=np.zeros(2), phi_bucket=np.zeros(2, dtype=np.int64))
 
@@ -379,7 +400,7 @@ def bsm_tables(exp: Experiment, pairs, comps, isos, t_grid) -> dict:
 _NEUTRINO_ARGS = ("tab_f", "tab_i", "pair_prob", "pair_alias", "pair_comp", "pair_iso", "pair_goff", "pair_boff",
                   "pair_ng", "comp_line", "comp_pdg", "comp_tau", "e_grid", "g_grid", "bin_prob", "bin_alias",
                   "iso_mass", "iso_z", "iso_a", "qv2", "pair_row", "bsm_edges", "bsm_bucket", "bsm_tab", "bsm_env",
-                  "bsm_cum", "bsm_guide", "cell_prob", "cell_alias", "cell_fmax", "row_f", "row_i", "phi_e", "phi_v",
+                  "bsm_cum", "bsm_guide", "cell_prob", "cell_alias", "cell_bounds", "row_f", "row_i", "phi_e", "phi_v",
                   "phi_slope", "phi_bucket")
 _CALIB_ARGS = ("mode", "t_lo", "t_hi", "iso_prob", "iso_alias", "iso_z", "iso_a", "live_ns", "shape", "g0", "g1", "g2")
 

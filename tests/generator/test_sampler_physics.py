@@ -206,8 +206,9 @@ def test_delayed_joint_energy_and_recoil(sns):
     ("sns_csi", []), ("sns_csi", ["recoil.threshold_kevnr=6"]), ("reactor_ge", ["recoil.threshold_kevnr=0.2"]),
     ("solar_xe", ["recoil.threshold_kevnr=0.5"])])
 def test_joint_envelope_bounds_the_density(preset, overrides):
-    """Rejection is exact only if each cell's bound is >= the density everywhere in the cell: check it at the
-    cell's corners and at random points, with the density evaluated independently in numpy."""
+    """Rejection is exact only if each cell's upper bound is >= the density everywhere in the cell, and the squeeze
+    (lower bound, accepted without evaluating the density) <= it: check both at the cell's corners and at random
+    points, with the density evaluated independently in numpy."""
     from generator.cross_section import kinematic_factor
     from generator.sampler import K
     exp, tab = build(preset, *overrides)
@@ -217,6 +218,7 @@ def test_joint_envelope_bounds_the_density(preset, overrides):
     t_grid = a["tab_f"][1] + a["tab_f"][2] * np.arange(a["qv2"].shape[1] - 1)
     rng = np.random.default_rng(4)
     worst = 0.0
+    squeezed = 0
     for r, p in enumerate(a["row_i"][:, K.RI_PAIR]):
         ci, ii = pairs[p]
         assert a["row_i"][r, K.RI_ISO] == ii
@@ -229,6 +231,9 @@ def test_joint_envelope_bounds_the_density(preset, overrides):
         t = a["row_f"][r, K.RF_T_LO] + (cells + np.tile(u[:, 1], nt)) * a["row_f"][r, K.RF_DT]
         phi = 1.0 if comp.is_line else np.interp(e, comp.energy_mev, comp.pdf_per_mev)
         f = phi * kinematic_factor(e, t, mass) * np.interp(t, t_grid, a["qv2"][ii, :-1])
-        bound = a["cell_fmax"][r * nt + cells]
-        worst = max(worst, float(np.max(np.where(f > 0, f / np.where(bound > 0, bound, 1e-300), 0.0))))
+        upper, lower = a["cell_bounds"][r * nt + cells].T
+        worst = max(worst, float(np.max(np.where(f > 0, f / np.where(upper > 0, upper, 1e-300), 0.0))))
+        assert np.all(lower <= f * (1 + 1e-14)), "the squeeze must never exceed the density"
+        squeezed += np.count_nonzero(lower > 0)
     assert 0.5 < worst <= 1.0
+    assert squeezed > 0
