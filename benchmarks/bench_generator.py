@@ -109,16 +109,23 @@ def main():
     rows = []
     rates, fresh = {}, {}
     buf = empty_truth(n)
-    for th in (1, 2):
-        if th > numba.config.NUMBA_NUM_THREADS:
-            continue
-        numba.set_num_threads(th)
+    threads = [th for th in (1, 2) if th <= numba.config.NUMBA_NUM_THREADS]
+    # 1 and 2 threads measured alternately, best of each: a slow spell of the shared machine hits both.
+    for _ in range(5):
+        for th in threads:
+            numba.set_num_threads(th)
+            # Reused output columns (a streaming caller's case): the kernels' own speed.
+            rates[th] = max(rates.get(th, 0.0), best_rate(
+                lambda: sample_chunks(tab, 1, ids, sizes, chunk, 1.0, out=buf), n, repeat=1))
+    for _ in range(2):
+        for th in threads:
+            numba.set_num_threads(th)
+            # Fresh columns each call: adds first-touch page faults of ~75 B/event.
+            fresh[th] = max(fresh.get(th, 0.0), best_rate(lambda: sample_chunks(tab, 1, ids, sizes, chunk, 1.0), n,
+                                                          repeat=1))
+    for th in threads:
         label = f"{th} thread{'s' if th > 1 else ''}"
-        # Reused output columns (a streaming caller's case): the kernels' own speed.
-        rates[th] = best_rate(lambda: sample_chunks(tab, 1, ids, sizes, chunk, 1.0, out=buf), n, repeat=5)
         rows.append((f"sampler (numba), {label}, SNS CsI, time+vertex", rates[th]))
-        # Fresh columns each call: adds first-touch page faults of ~75 B/event.
-        fresh[th] = best_rate(lambda: sample_chunks(tab, 1, ids, sizes, chunk, 1.0), n)
         rows.append((f"  same, fresh output arrays each call, {label}", fresh[th]))
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     rng = np.random.default_rng(1)
