@@ -736,7 +736,9 @@ class QuantaModel:
 # --- detector response kernels -------------------------------------------------------------------------------
 
 @numba.njit(cache=True)
-def _s1_kernel(s, rng, nph, g1, p_dphe, spe_res, n_pmts, coincidence, out_phd, out_pe, out_coinc):
+def _s1_kernel(s, rng, nph, g1, p_dphe, spe_res, n_pmts, coincidence, threshold_pe, out_phd, out_pe, out_pass):
+    """S1 per event: detected photons (g1), double-photoelectron emission, area with the SPE resolution, and
+    out_pass = n-fold coincidence and area (as stored) >= threshold."""
     seen = np.zeros(n_pmts, dtype=np.int64)  # stamp of the last event that hit each PMT
     for k in range(nph.size):
         n = np.int64(nph[k])
@@ -761,11 +763,14 @@ def _s1_kernel(s, rng, nph, g1, p_dphe, spe_res, n_pmts, coincidence, out_phd, o
                         break
         out_phd[k] = phd
         out_pe[k] = area
-        out_coinc[k] = ok
+        out_pass[k] = ok and out_pe[k] >= threshold_pe
 
 
 @numba.njit(cache=True)
-def _s2_kernel(s, rng, ne, drift_us, tau_us, eps, gain, gain_sigma, out_ext, out_pe):
+def _s2_kernel(s, rng, ne, drift_us, tau_us, eps, gain, gain_sigma, threshold_pe, s1_pass, out_ext, out_pe,
+               out_trig, out_s2_only):
+    """S2 per event: electrons surviving the drift and extracted, area with the single-electron gain spread;
+    triggered = area (as stored) >= threshold, s2_only = triggered without a passing S1."""
     for k in range(ne.size):
         n = np.int64(ne[k])
         surv_p = math.exp(-drift_us[k] / tau_us) if tau_us < np.inf else 1.0
@@ -776,6 +781,8 @@ def _s2_kernel(s, rng, ne, drift_us, tau_us, eps, gain, gain_sigma, out_ext, out
             area += gain_sigma * math.sqrt(ext) * standard_normal(s)
         out_ext[k] = ext
         out_pe[k] = max(area, 0.0)
+        out_trig[k] = out_pe[k] >= threshold_pe
+        out_s2_only[k] = out_trig[k] and not s1_pass[k]
 
 
 # --- chain ---------------------------------------------------------------------------------------------------
@@ -829,13 +836,16 @@ def xenon_steps(det, geometry: dict) -> list[Step]:
         n = nph.size
         phd = np.empty(n, dtype=np.int32)
         pe = np.empty(n, dtype=np.float32)
-        coinc = np.empty(n, dtype=np.bool_)
-        _s1_kernel(state_from(rng), rng, nph, xe.g1_phd, xe.p_dphe, xe.spe_resolution, xe.n_pmts, xe.s1_coincidence, phd, pe, coinc)
-        return {"s1_phd": phd, "s1_pe": pe, "s1_pass": coinc & (pe >= xe.s1_threshold_pe)}
+        ok = np.empty(n, dtype=np.bool_)
+        _s1_kernel(state_from(rng), rng, nph, xe.g1_phd, xe.p_dphe, xe.spe_resolution, xe.n_pmts, xe.s1_coincidence,
+                   xe.s1_threshold_pe, phd, pe, ok)
+        return {"s1_phd": phd, "s1_pe": pe, "s1_pass": ok}
 
     def drift(rng, c):
-        depth = np.maximum(gate - np.asarray(c["z_cm"], dtype=np.float64), 0.0)
-        return {"drift_time_us": depth / xe.drift_velocity_cm_us}
+        # In the file's float32 (NEP 50: the Python floats take the array's precision): no float64 round trip.
+        z = np.asarray(c["z_cm"], dtype=np.float32)
+        return {"drift_time_us": np.maximum(np.float32(gate) - z, np.float32(0.0)) / np.float32(
+            xe.drift_velocity_cm_us)}
 
     def s2(rng, c):
         ne = np.ascontiguousarray(c["num_electrons"])
@@ -843,10 +853,12 @@ def xenon_steps(det, geometry: dict) -> list[Step]:
         ext = np.empty(n, dtype=np.int32)
         pe = np.empty(n, dtype=np.float32)
         dt = np.ascontiguousarray(c["drift_time_us"])
+        trig = np.empty(n, dtype=np.bool_)
+        s2_only = np.empty(n, dtype=np.bool_)
         _s2_kernel(state_from(rng), rng, ne, dt, xe.electron_lifetime_us, xe.extraction_efficiency, xe.se_gain_pe,
-                   xe.se_gain_sigma_pe, ext, pe)
-        trig = pe >= xe.s2_threshold_pe
-        return {"s2_electrons": ext, "s2_pe": pe, "triggered": trig, "s2_only": trig & ~c["s1_pass"]}
+                   xe.se_gain_sigma_pe, xe.s2_threshold_pe, np.ascontiguousarray(c["s1_pass"], dtype=np.bool_), ext,
+                   pe, trig, s2_only)
+        return {"s2_electrons": ext, "s2_pe": pe, "triggered": trig, "s2_only": s2_only}
 
     return [
         Step("xenon_quanta", ("t_nr_kev", "target_a"),
