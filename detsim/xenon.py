@@ -606,6 +606,54 @@ def _sample_one(s, rng, q, mean_nph, alf, exr, r, high_e, omega, delta, sd1, inv
     return np.int64(nq_act - ne), np.int64(ne)
 
 
+@numba.njit(cache=True, inline="always")
+def _quanta_nr_one(s, ne, nph, ratio, nrw, skew_on, delta_on, sd1_on, inv_corr_on):
+    """NR GetQuanta for one event: _params_one then _sample_one with is_er False, the same operations in the same
+    order (so the same draws give the same quanta) without the ER branches; the skew constants of nrw[5] are the
+    caller's."""
+    nq = ne + nph
+    if nq <= 0.0:
+        return 0, 0
+    ef = min(max(ne / nq, 0.0), 1.0)
+    exr = ratio
+    high_e = exr < 0.0
+    if high_e:
+        exr = 0.0
+    alf = 1.0 / (1.0 + exr)
+    r = 1.0 - (exr + 1.0) * ef
+    if r < 0.0:
+        exr = 1.0 / ef - 1.0 if ef > 0.0 else 0.0
+    omega = max(nrw[2] * math.exp(-0.5 * (ef - nrw[3]) ** 2 / (nrw[4] * nrw[4])), 0.0)
+    mi = nq * alf
+    mex = nq * exr * alf
+    ni = math.floor(mi + math.sqrt(nrw[0] * mi) * standard_normal(s) + 0.5)
+    if ni < 0.0:
+        ni = 0.0
+    nex = math.floor(mex + math.sqrt(max(nrw[1] * mex, 0.0)) * standard_normal(s) + 0.5)
+    if nex < 0.0:
+        nex = 0.0
+    nq_act = ni + nex
+    if nq_act <= 0.0:
+        return 0, 0
+    if nex <= 0.0 and high_e:
+        r = nph / max(ni, 1.0)
+    r = min(max(r, 0.0), 1.0)
+    if ni == 0.0 or r <= 0.0:
+        return np.int64(nex), np.int64(ni)
+    if skew_on and nq <= SKEW_MAX_QUANTA:
+        delta, sd1, inv_corr = delta_on, sd1_on, inv_corr_on
+    else:
+        delta, sd1, inv_corr = 0.0, 1.0, 1.0
+    var = r * (1.0 - r) * ni + omega * omega * ni * ni
+    scale = math.sqrt(var) * inv_corr
+    loc = (1.0 - r) * ni - scale * delta * math.sqrt(2.0 / math.pi)
+    u0 = abs(standard_normal(s))
+    u1 = standard_normal(s)
+    ne_out = math.floor(loc + scale * (delta * u0 + sd1 * u1) + 0.5)
+    ne_out = min(max(ne_out, 0.0), ni)
+    return np.int64(nq_act - ne_out), np.int64(ne_out)
+
+
 @numba.njit(cache=True)
 def _sample_kernel(s, rng, nq, mean_nph, alf, exr, r, high_e, omega, skew, fano, is_er, fano_ion, fano_exc,
                    out_nph, out_ne):
@@ -664,6 +712,9 @@ def _quanta_chain_kernel(s, rng, e, a, recoil, scale_by_a, field, nrc, erc, nrw,
         if ne + nph <= 0.0:  # below one quantum (NEST's yield validity): nothing to fluctuate
             out_nph[k] = 0
             out_ne[k] = 0
+            continue
+        if not is_er:
+            out_nph[k], out_ne[k] = _quanta_nr_one(s, ne, nph, ratio, nrw, skew_on, nr_delta, nr_sd1, nr_inv_corr)
             continue
         nq, alf, exr, r, high_e, omega, skew, fano = _params_one(ne, nph, ratio, is_er, field, nrw, erc, skew_on)
         if skew == 0.0:
