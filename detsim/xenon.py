@@ -59,7 +59,7 @@ from numba.core import types
 from numba.extending import intrinsic
 from scipy.special import erf
 
-from generator._rng import binomial, binomial_cdf_table, binomial_tabulated, standard_normal, state_from, uniform
+from generator._rng import binomial, standard_normal, state_from, uniform
 from generator._validate import ConfigError, option
 
 from .chain import Step, target_geometry
@@ -787,15 +787,14 @@ class QuantaModel:
 # --- detector response kernels -------------------------------------------------------------------------------
 
 @numba.njit(cache=True)
-def _s1_kernel(s, rng, nph, g1, p_dphe, cdf_g1, cdf_dphe, spe_res, n_pmts, coincidence, threshold_pe, out_phd, out_pe,
-               out_pass):
+def _s1_kernel(s, rng, nph, g1, p_dphe, spe_res, n_pmts, coincidence, threshold_pe, out_phd, out_pe, out_pass):
     """S1 per event: detected photons (g1), double-photoelectron emission, area with the SPE resolution, and
     out_pass = n-fold coincidence and area (as stored) >= threshold."""
     seen = np.zeros(n_pmts, dtype=np.int64)  # stamp of the last event that hit each PMT
     for k in range(nph.size):
         n = np.int64(nph[k])
-        phd = binomial_tabulated(s, rng, n, g1, cdf_g1)  # fixed p: one uniform by cdf inversion
-        dphe = binomial_tabulated(s, rng, phd, p_dphe, cdf_dphe)
+        phd = binomial(s, rng, n, g1)
+        dphe = binomial(s, rng, phd, p_dphe)
         npe = phd + dphe
         area = float(npe)
         if npe > 0 and spe_res > 0.0:
@@ -883,8 +882,6 @@ def xenon_steps(det, geometry: dict) -> list[Step]:
         nph, ne = model.sample(rng, e, c["target_a"], recoil)
         return {"num_photons": nph, "num_electrons": ne}
 
-    cdf_g1, cdf_dphe = binomial_cdf_table(xe.g1_phd), binomial_cdf_table(xe.p_dphe)
-
     # Outputs are allocated in the columns' file dtypes, so the chain does not copy them again.
     def s1(rng, c):
         nph = np.ascontiguousarray(c["num_photons"])
@@ -892,8 +889,8 @@ def xenon_steps(det, geometry: dict) -> list[Step]:
         phd = np.empty(n, dtype=np.int32)
         pe = np.empty(n, dtype=np.float32)
         ok = np.empty(n, dtype=np.bool_)
-        _s1_kernel(state_from(rng), rng, nph, xe.g1_phd, xe.p_dphe, cdf_g1, cdf_dphe, xe.spe_resolution, xe.n_pmts,
-                   xe.s1_coincidence, xe.s1_threshold_pe, phd, pe, ok)
+        _s1_kernel(state_from(rng), rng, nph, xe.g1_phd, xe.p_dphe, xe.spe_resolution, xe.n_pmts, xe.s1_coincidence,
+                   xe.s1_threshold_pe, phd, pe, ok)
         return {"s1_phd": phd, "s1_pe": pe, "s1_pass": ok}
 
     def drift(rng, c):

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uint64
 
-__all__ = ["binomial", "binomial_cdf_table", "binomial_large", "binomial_tabulated", "chunk_states", "exponential",
-           "next_u64", "standard_exponential", "standard_normal", "state_from", "uniform", "ziggurat_tables"]
+__all__ = ["binomial", "binomial_large", "chunk_states", "exponential", "next_u64", "standard_exponential",
+           "standard_normal", "state_from", "uniform", "ziggurat_tables"]
 
 _M53 = 1.0 / 9007199254740992.0  # 2^-53
 
@@ -210,29 +210,3 @@ def state_from(rng: np.random.Generator) -> np.ndarray:
     if not st.any():
         st[0] = 1
     return st
-
-
-def binomial_cdf_table(p: float, n_max: int = 64) -> np.ndarray:
-    """cdf[n, k] = P(Binomial(n, p) <= k) for n <= n_max (k <= n; 1 beyond), for :func:`binomial_tabulated`."""
-    from scipy.stats import binom
-
-    n = np.arange(n_max + 1)[:, None]
-    k = np.arange(n_max + 1)[None, :]
-    cdf = np.where(k <= n, binom.cdf(k, n, p), 1.0)
-    cdf[:, -1] = 1.0
-    return np.ascontiguousarray(cdf)
-
-
-@njit(cache=True, inline="always")
-def binomial_tabulated(s, rng, n, p, cdf):
-    """Binomial(n, p) for a fixed p by inversion of a tabulated cdf (one uniform; the search from k = 0 takes
-    ~n p steps), falling back to :func:`binomial` above the table. Exact up to the table's rounding (~1e-16)."""
-    if n <= 0:
-        return 0
-    if n >= cdf.shape[0]:
-        return binomial(s, rng, n, p)
-    u = uniform(s)
-    k = 0
-    while u >= cdf[n, k] and k < n:
-        k += 1
-    return k

@@ -6,8 +6,7 @@ from numba import njit
 from scipy import stats
 
 from generator import _kernels as K
-from generator._rng import (binomial, binomial_cdf_table, binomial_tabulated, chunk_states, next_u64, standard_exponential,
-                            standard_normal, uniform)
+from generator._rng import binomial, chunk_states, next_u64, standard_exponential, standard_normal, uniform
 from generator.sampler import alias_table
 
 
@@ -194,31 +193,6 @@ def test_binomial_matches_its_pmf(n, p):
     k = np.arange(n + 1)
     pmf = stats.binom.pmf(k, n, p)
     keep = pmf * x.size > 5  # chi2 cells with enough expectation; the rest pooled
-    obs = np.bincount(x, minlength=n + 1)
-    o = np.append(obs[keep], obs[~keep].sum())
-    e = np.append(pmf[keep], pmf[~keep].sum()) * x.size
-    if e[-1] < 5:
-        o, e = o[:-1], e[:-1] * o[:-1].sum() / e[:-1].sum()
-    assert stats.chisquare(o, e).pvalue > 1e-3
-
-
-@njit
-def _binomials_tab(s, rng, n, p, cdf, size):
-    out = np.empty(size, dtype=np.int64)
-    for i in range(size):
-        out[i] = binomial_tabulated(s, rng, n, p, cdf)
-    return out
-
-
-@pytest.mark.parametrize("n, p", [(1, 0.12), (9, 0.12), (24, 0.2), (40, 0.9), (100, 0.12)])
-def test_tabulated_binomial_matches_its_pmf(n, p):
-    """Fixed-p inversion of a tabulated cdf (n <= 64), and the fallback above the table."""
-    st = chunk_states(4, [0], 0)[0]
-    x = _binomials_tab(st, np.random.default_rng(1), n, p, binomial_cdf_table(p), 200_000)
-    assert x.min() >= 0 and x.max() <= n
-    k = np.arange(n + 1)
-    pmf = stats.binom.pmf(k, n, p)
-    keep = pmf * x.size > 5
     obs = np.bincount(x, minlength=n + 1)
     o = np.append(obs[keep], obs[~keep].sum())
     e = np.append(pmf[keep], pmf[~keep].sum()) * x.size
