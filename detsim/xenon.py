@@ -567,17 +567,16 @@ def _skew_consts(a):
 
 
 @numba.njit(cache=True)
-def _sample_one(s, rng, q, mean_nph, alf, exr, r, high_e, omega, delta, sd1, inv_corr, fano, is_er, fano_ion,
+def _sample_one(s, q, mean_nph, alf, exr, r, high_e, omega, delta, sd1, inv_corr, fano, is_er, fano_ion,
                 fano_exc):
-    """GetQuanta fluctuations for one event: (N_ph, N_e). Draws from the xoshiro state ``s`` (large binomials
-    from numpy's ``rng``, see generator._rng.binomial)."""
+    """GetQuanta fluctuations for one event: (N_ph, N_e). Draws from the xoshiro state ``s``."""
     if q <= 0.0:
         return 0, 0
     if is_er:
         nq_act = math.floor(q + math.sqrt(fano * q) * standard_normal(s) + 0.5)
         if nq_act < 0.0:
             nq_act = 0.0
-        ni = float(binomial(s, rng, np.int64(nq_act), alf))
+        ni = float(binomial(s, np.int64(nq_act), alf))
         nex = nq_act - ni
     else:
         mi = q * alf
@@ -655,11 +654,11 @@ def _quanta_nr_one(s, ne, nph, ratio, nrw, skew_on, delta_on, sd1_on, inv_corr_o
 
 
 @numba.njit(cache=True)
-def _sample_kernel(s, rng, nq, mean_nph, alf, exr, r, high_e, omega, skew, fano, is_er, fano_ion, fano_exc,
+def _sample_kernel(s, nq, mean_nph, alf, exr, r, high_e, omega, skew, fano, is_er, fano_ion, fano_exc,
                    out_nph, out_ne):
     for k in range(nq.size):
         delta, sd1, inv_corr = _skew_consts(skew[k])
-        out_nph[k], out_ne[k] = _sample_one(s, rng, nq[k], mean_nph[k], alf[k], exr[k], r[k], high_e[k], omega[k],
+        out_nph[k], out_ne[k] = _sample_one(s, nq[k], mean_nph[k], alf[k], exr[k], r[k], high_e[k], omega[k],
                                             delta, sd1, inv_corr, fano[k], is_er[k], fano_ion, fano_exc)
 
 
@@ -669,7 +668,7 @@ def sample_quanta(rng: np.random.Generator, p: dict) -> tuple[np.ndarray, np.nda
     nph = np.empty(n, dtype=np.int64)
     ne = np.empty(n, dtype=np.int64)
     c = np.ascontiguousarray
-    _sample_kernel(state_from(rng), rng, c(p["nq"]), c(p["mean_nph"]), c(p["alf"]), c(p["exr"]), c(p["r"]), c(p["high_e"]),
+    _sample_kernel(state_from(rng), c(p["nq"]), c(p["mean_nph"]), c(p["alf"]), c(p["exr"]), c(p["r"]), c(p["high_e"]),
                    c(p["omega"]), c(p["skew"]), c(p["fano"]), c(p["is_er"]), p["fano_ion"], p["fano_exc"], nph, ne)
     return nph, ne
 
@@ -693,7 +692,7 @@ def _params_kernel(ne, nph, ratio, is_er, field, nrw, erc, skew_on, out):
 
 
 @numba.njit(cache=True)
-def _quanta_chain_kernel(s, rng, e, a, recoil, scale_by_a, field, nrc, erc, nrw, skew_on, tab, base, out_nph,
+def _quanta_chain_kernel(s, e, a, recoil, scale_by_a, field, nrc, erc, nrw, skew_on, tab, base, out_nph,
                          out_ne):
     """Mean yields, GetQuanta set-up and fluctuations for each event in one pass (no temporaries)."""
     nr_delta, nr_sd1, nr_inv_corr = _skew_consts(nrw[5])  # the NR skewness is a constant: its constants once
@@ -723,7 +722,7 @@ def _quanta_chain_kernel(s, rng, e, a, recoil, scale_by_a, field, nrc, erc, nrw,
             delta, sd1, inv_corr = _skew_consts(skew)
         else:
             delta, sd1, inv_corr = nr_delta, nr_sd1, nr_inv_corr
-        out_nph[k], out_ne[k] = _sample_one(s, rng, nq, nph, alf, exr, r, high_e, omega, delta, sd1, inv_corr,
+        out_nph[k], out_ne[k] = _sample_one(s, nq, nph, alf, exr, r, high_e, omega, delta, sd1, inv_corr,
                                             fano, is_er, nrw[0], nrw[1])
 
 
@@ -779,7 +778,7 @@ class QuantaModel:
         e, a, recoil = self._inputs(e_kev, mass_number, recoil_type)
         nph = np.empty(e.size, dtype=np.int32)  # the event files' dtype: no conversion pass afterwards
         ne = np.empty(e.size, dtype=np.int32)
-        _quanta_chain_kernel(state_from(rng), rng, e, a, recoil, SCALE_BY_MASS_NUMBER, self.field, self.nrc, self.erc,
+        _quanta_chain_kernel(state_from(rng), e, a, recoil, SCALE_BY_MASS_NUMBER, self.field, self.nrc, self.erc,
                              self.nrw, self.skew_on, self.nr_tab, self.nr_tab_base, nph, ne)
         return nph, ne
 
@@ -787,14 +786,14 @@ class QuantaModel:
 # --- detector response kernels -------------------------------------------------------------------------------
 
 @numba.njit(cache=True)
-def _s1_kernel(s, rng, nph, g1, p_dphe, spe_res, n_pmts, coincidence, threshold_pe, out_phd, out_pe, out_pass):
+def _s1_kernel(s, nph, g1, p_dphe, spe_res, n_pmts, coincidence, threshold_pe, out_phd, out_pe, out_pass):
     """S1 per event: detected photons (g1), double-photoelectron emission, area with the SPE resolution, and
     out_pass = n-fold coincidence and area (as stored) >= threshold."""
     seen = np.zeros(n_pmts, dtype=np.int64)  # stamp of the last event that hit each PMT
     for k in range(nph.size):
         n = np.int64(nph[k])
-        phd = binomial(s, rng, n, g1)
-        dphe = binomial(s, rng, phd, p_dphe)
+        phd = binomial(s, n, g1)
+        dphe = binomial(s, phd, p_dphe)
         npe = phd + dphe
         area = float(npe)
         if npe > 0 and spe_res > 0.0:
@@ -818,7 +817,7 @@ def _s1_kernel(s, rng, nph, g1, p_dphe, spe_res, n_pmts, coincidence, threshold_
 
 
 @numba.njit(cache=True)
-def _s2_kernel(s, rng, ne, drift_us, tau_us, eps, gain, gain_sigma, threshold_pe, s1_pass, out_ext, out_pe,
+def _s2_kernel(s, ne, drift_us, tau_us, eps, gain, gain_sigma, threshold_pe, s1_pass, out_ext, out_pe,
                out_trig, out_s2_only):
     """S2 per event: electrons surviving the drift and extracted, area with the single-electron gain spread;
     triggered = area (as stored) >= threshold, s2_only = triggered without a passing S1."""
@@ -827,7 +826,7 @@ def _s2_kernel(s, rng, ne, drift_us, tau_us, eps, gain, gain_sigma, threshold_pe
         n = np.int64(ne[k])
         surv_p = math.exp(drift_us[k] * neg_inv_tau) if tau_us < np.inf else 1.0
         # Survival over the drift, then extraction: a binomial thinned by a binomial is one binomial.
-        ext = binomial(s, rng, n, surv_p * eps)
+        ext = binomial(s, n, surv_p * eps)
         area = ext * gain
         if ext > 0 and gain_sigma > 0.0:
             area += gain_sigma * math.sqrt(ext) * standard_normal(s)
@@ -889,7 +888,7 @@ def xenon_steps(det, geometry: dict) -> list[Step]:
         phd = np.empty(n, dtype=np.int32)
         pe = np.empty(n, dtype=np.float32)
         ok = np.empty(n, dtype=np.bool_)
-        _s1_kernel(state_from(rng), rng, nph, xe.g1_phd, xe.p_dphe, xe.spe_resolution, xe.n_pmts, xe.s1_coincidence,
+        _s1_kernel(state_from(rng), nph, xe.g1_phd, xe.p_dphe, xe.spe_resolution, xe.n_pmts, xe.s1_coincidence,
                    xe.s1_threshold_pe, phd, pe, ok)
         return {"s1_phd": phd, "s1_pe": pe, "s1_pass": ok}
 
@@ -907,7 +906,7 @@ def xenon_steps(det, geometry: dict) -> list[Step]:
         dt = np.ascontiguousarray(c["drift_time_us"])
         trig = np.empty(n, dtype=np.bool_)
         s2_only = np.empty(n, dtype=np.bool_)
-        _s2_kernel(state_from(rng), rng, ne, dt, xe.electron_lifetime_us, xe.extraction_efficiency, xe.se_gain_pe,
+        _s2_kernel(state_from(rng), ne, dt, xe.electron_lifetime_us, xe.extraction_efficiency, xe.se_gain_pe,
                    xe.se_gain_sigma_pe, xe.s2_threshold_pe, np.ascontiguousarray(c["s1_pass"], dtype=np.bool_), ext,
                    pe, trig, s2_only)
         return {"s2_electrons": ext, "s2_pe": pe, "triggered": trig, "s2_only": s2_only}

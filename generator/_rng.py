@@ -9,6 +9,8 @@ so streams stay independent and reproducible exactly as with numpy's own bit gen
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, uint64
 
@@ -151,17 +153,17 @@ def exponential(s, mean):
     return mean * standard_exponential(s)
 
 
-# Above this mean (n min(p, 1 - p)) the inversion loop gets long and numpy's BTPE is faster: numpy switches at 30
-# as well (random_binomial in numpy/random/src/distributions/distributions.c).
-BINOMIAL_INVERSION_MAX_MEAN = 30.0
-# Up to this many trials, counting uniforms below p is cheaper than the inversion's exp(n log q) set-up.
+# Up to this many trials, counting uniforms below p is cheaper than any set-up with transcendentals.
 BINOMIAL_BERNOULLI_MAX_N = 24
+# Up to this mean (n min(p, 1 - p)) the inversion walks up from 0 (numpy's switch to BTPE is at 30 too);
+# above, it walks outwards from the mode, ~1.6 sigma steps.
+BINOMIAL_INVERSION_MAX_MEAN = 30.0
 
 
 @njit(cache=True, inline="always")
-def binomial(s, rng, n, p):
-    """Binomial(n, p) deviate, exact. n <= 24: the count of n uniforms below p (inlined: no call, no
-    transcendental); larger n: :func:`binomial_large`."""
+def binomial(s, n, p):
+    """Binomial(n, p) deviate, exact (up to the rounding of the pmf recursions, ~1e-15). n <= 24: the count of n
+    uniforms below p (inlined: no call, no transcendental); larger n: :func:`binomial_large`."""
     if n <= 0 or p <= 0.0:
         return 0
     if p >= 1.0:
@@ -171,36 +173,67 @@ def binomial(s, rng, n, p):
         for _ in range(n):
             k += uniform(s) < p
         return k
-    return binomial_large(s, rng, n, p)
+    return binomial_large(s, n, p)
 
 
 @njit(cache=True)
-def binomial_large(s, rng, n, p):
-    """Binomial(n, p) for 0 < p < 1: small means by inversion (sequential search over the pmf from 0, with the
-    p <-> 1 - p symmetry) on this module's uniforms, as numpy does below a mean of 30 (its 10-sigma restart
-    included); larger means: numpy's BTPE from the Generator ``rng``."""
+def binomial_large(s, n, p):
+    """Binomial(n, p) for 0 < p < 1 by inversion, with the p <-> 1 - p symmetry: from 0 upwards when the mean is
+    small (as numpy does below 30, its 10-sigma restart included), otherwise outwards from the mode m,
+    visiting m, m+1, m-1, m+2, ... (an inversion over a reordering of the outcomes, still exact; Kemp 1986's
+    chop-down search), with P(m) from log-gamma functions."""
     flip = p > 0.5
     pp = 1.0 - p if flip else p
-    mean = n * pp
-    if mean > BINOMIAL_INVERSION_MAX_MEAN:
-        return rng.binomial(n, p)
     q = 1.0 - pp
-    qn = np.exp(n * np.log1p(-pp))
-    bound = min(float(n), mean + 10.0 * np.sqrt(mean * q + 1.0))
+    mean = n * pp
     ratio = pp / q
-    x = 0
-    px = qn
-    u = uniform(s)
-    while u > px:
-        x += 1
-        if x > bound:
-            x = 0
-            px = qn
-            u = uniform(s)
-        else:
-            u -= px
-            px *= (n - x + 1) * ratio / x
-    return n - x if flip else x
+    if mean <= BINOMIAL_INVERSION_MAX_MEAN:
+        qn = np.exp(n * np.log1p(-pp))
+        bound = min(float(n), mean + 10.0 * np.sqrt(mean * q + 1.0))
+        x = 0
+        px = qn
+        u = uniform(s)
+        while u > px:
+            x += 1
+            if x > bound:
+                x = 0
+                px = qn
+                u = uniform(s)
+            else:
+                u -= px
+                px *= (n - x + 1) * ratio / x
+        return n - x if flip else x
+    m = int((n + 1) * pp)
+    if m > n:
+        m = n
+    pm = math.exp(math.lgamma(n + 1.0) - math.lgamma(m + 1.0) - math.lgamma(n - m + 1.0) + m * math.log(pp)
+                  + (n - m) * math.log1p(-pp))
+    while True:
+        u = uniform(s)
+        x = m
+        if u > pm:
+            u -= pm
+            hi, lo = m, m
+            p_hi, p_lo = pm, pm
+            x = -1
+            while hi < n or lo > 0:
+                if hi < n:
+                    p_hi *= (n - hi) * ratio / (hi + 1)
+                    hi += 1
+                    if u <= p_hi:
+                        x = hi
+                        break
+                    u -= p_hi
+                if lo > 0:
+                    p_lo *= lo / ((n - lo + 1) * ratio)
+                    lo -= 1
+                    if u <= p_lo:
+                        x = lo
+                        break
+                    u -= p_lo
+            if x < 0:  # the rounding residual (~1e-15) beyond all outcomes: draw again
+                continue
+        return n - x if flip else x
 
 
 def state_from(rng: np.random.Generator) -> np.ndarray:
