@@ -151,7 +151,7 @@ def main():
             # The headline ratio: ours and nestpy's Python chain timed alternately, best of each, so that a slow
             # spell of the shared machine hits both.
             ours_alt, nest_alt = [], []
-            for _ in range(3):
+            for _ in range(5):
                 ours_alt.append(best_rate(lambda: chain.run(np.random.default_rng(1), cols), n, repeat=1))
                 nest_alt.append(best_rate(nest.full_chain, m, repeat=1))
             ours = max(ours, *ours_alt)
