@@ -13,24 +13,15 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 
 import numba
 import numpy as np
+from _common import best_rate
 
 from generator.config import load_config
 from generator.experiment import Experiment
 from generator.generate import generate
 from generator.sampler import SamplerTables, chunk_sizes, empty_truth, sample_chunks
-
-
-def best_rate(fn, n, repeat=3):
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return n / best
 
 
 def numpy_sampler(tab: SamplerTables, rng: np.random.Generator, n: int) -> dict:

@@ -20,23 +20,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
-from _common import peak_rss_mb
+from _common import best_rate, peak_rss_mb
 
 LZ_TOP_DRIFT_MM = 1461.0  # NEST LZ_WS2024.hh TopDrift (liquid surface, dt = 0)
 
-
-
-def best_rate(fn, n, repeat=3):
-    """Events/s of the fastest of ``repeat`` runs (the machine is shared: the best run is the least disturbed)."""
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return n / best
 
 
 class NestLoop:

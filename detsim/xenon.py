@@ -522,9 +522,9 @@ def _er_mean(e, c):
     return ne, nph, ratio
 
 
-@numba.njit(cache=True)
-def _params_one(ne, nph, ratio, is_er, field, nrw, erc, skew_on):
-    """GetQuanta set-up for one event: (nq, alf, exr, r, high_e, omega, skew, fano)."""
+@numba.njit(cache=True, inline="always")
+def _setup_common(ne, nph, ratio):
+    """The part of GetQuanta's set-up shared by NR and ER: (nq, ef, alf, exr, r, high_e)."""
     nq = ne + nph
     ef = min(max(ne / nq, 0.0), 1.0) if nq > 0.0 else 0.0
     exr = ratio
@@ -535,7 +535,20 @@ def _params_one(ne, nph, ratio, is_er, field, nrw, erc, skew_on):
     r = 1.0 - (exr + 1.0) * ef
     if r < 0.0:
         exr = 1.0 / ef - 1.0 if ef > 0.0 else 0.0
-    in_range = skew_on and nq <= 1e4
+    return nq, ef, alf, exr, r, high_e
+
+
+@numba.njit(cache=True, inline="always")
+def _nr_omega(ef, nrw):
+    """NR recombination fluctuation amplitude (before the clamp at 0)."""
+    return nrw[2] * math.exp(-0.5 * (ef - nrw[3]) ** 2 / (nrw[4] * nrw[4]))
+
+
+@numba.njit(cache=True)
+def _params_one(ne, nph, ratio, is_er, field, nrw, erc, skew_on):
+    """GetQuanta set-up for one event: (nq, alf, exr, r, high_e, omega, skew, fano)."""
+    nq, ef, alf, exr, r, high_e = _setup_common(ne, nph, ratio)
+    in_range = skew_on and nq <= SKEW_MAX_QUANTA
     if is_er:
         cntr, wide, skw = erc[9], erc[10], erc[11]
         omega = erc[8] * math.exp(-0.5 * (ef - cntr) ** 2 / (wide * wide)) * (
@@ -550,7 +563,7 @@ def _params_one(ne, nph, ratio, is_er, field, nrw, erc, skew_on):
         fpar = erc[12]
         fano = fpar if fpar >= 0.0 else erc[13] + abs(fpar) * math.sqrt(max(nq, 0.0) * field)
     else:
-        omega = nrw[2] * math.exp(-0.5 * (ef - nrw[3]) ** 2 / (nrw[4] * nrw[4]))
+        omega = _nr_omega(ef, nrw)
         skew = nrw[5] if in_range else 0.0
         fano = 0.0
     return nq, alf, exr, r, high_e, max(omega, 0.0), skew, fano
@@ -566,30 +579,23 @@ def _skew_consts(a):
     return delta, math.sqrt(1.0 - delta * delta), 1.0 / math.sqrt(1.0 - (2.0 / math.pi) * delta * delta)
 
 
-@numba.njit(cache=True)
-def _sample_one(s, q, mean_nph, alf, exr, r, high_e, omega, delta, sd1, inv_corr, fano, is_er, fano_ion,
-                fano_exc):
-    """GetQuanta fluctuations for one event: (N_ph, N_e). Draws from the xoshiro state ``s``."""
-    if q <= 0.0:
-        return 0, 0
-    if is_er:
-        nq_act = math.floor(q + math.sqrt(fano * q) * standard_normal(s) + 0.5)
-        if nq_act < 0.0:
-            nq_act = 0.0
-        ni = float(binomial(s, np.int64(nq_act), alf))
-        nex = nq_act - ni
-    else:
-        mi = q * alf
-        mex = q * exr * alf
-        ni = math.floor(mi + math.sqrt(fano_ion * mi) * standard_normal(s) + 0.5)
-        if ni < 0.0:
-            ni = 0.0
-        nex = math.floor(mex + math.sqrt(max(fano_exc * mex, 0.0)) * standard_normal(s) + 0.5)
-        if nex < 0.0:
-            nex = 0.0
-        nq_act = ni + nex
-    if nq_act <= 0.0:
-        return 0, 0
+@numba.njit(cache=True, inline="always")
+def _nr_ions_excitons(s, q, alf, exr, fano_ion, fano_exc):
+    """NR: ions and excitons drawn as rounded Gaussians around q alf and q exr alf."""
+    mi = q * alf
+    mex = q * exr * alf
+    ni = math.floor(mi + math.sqrt(fano_ion * mi) * standard_normal(s) + 0.5)
+    if ni < 0.0:
+        ni = 0.0
+    nex = math.floor(mex + math.sqrt(max(fano_exc * mex, 0.0)) * standard_normal(s) + 0.5)
+    if nex < 0.0:
+        nex = 0.0
+    return ni, nex
+
+
+@numba.njit(cache=True, inline="always")
+def _recombine(s, ni, nex, nq_act, mean_nph, r, high_e, omega, delta, sd1, inv_corr):
+    """Recombination: electrons from ni ions with probability 1 - r, skew-normal with NEST's widths; (N_ph, N_e)."""
     if nex <= 0.0 and high_e:
         r = mean_nph / max(ni, 1.0)
     r = min(max(r, 0.0), 1.0)
@@ -605,52 +611,42 @@ def _sample_one(s, q, mean_nph, alf, exr, r, high_e, omega, delta, sd1, inv_corr
     return np.int64(nq_act - ne), np.int64(ne)
 
 
+@numba.njit(cache=True)
+def _sample_one(s, q, mean_nph, alf, exr, r, high_e, omega, delta, sd1, inv_corr, fano, is_er, fano_ion,
+                fano_exc):
+    """GetQuanta fluctuations for one event: (N_ph, N_e). Draws from the xoshiro state ``s``."""
+    if q <= 0.0:
+        return 0, 0
+    if is_er:
+        nq_act = math.floor(q + math.sqrt(fano * q) * standard_normal(s) + 0.5)
+        if nq_act < 0.0:
+            nq_act = 0.0
+        ni = float(binomial(s, np.int64(nq_act), alf))
+        nex = nq_act - ni
+    else:
+        ni, nex = _nr_ions_excitons(s, q, alf, exr, fano_ion, fano_exc)
+        nq_act = ni + nex
+    if nq_act <= 0.0:
+        return 0, 0
+    return _recombine(s, ni, nex, nq_act, mean_nph, r, high_e, omega, delta, sd1, inv_corr)
+
+
 @numba.njit(cache=True, inline="always")
 def _quanta_nr_one(s, ne, nph, ratio, nrw, skew_on, delta_on, sd1_on, inv_corr_on):
-    """NR GetQuanta for one event: _params_one then _sample_one with is_er False, the same operations in the same
+    """NR GetQuanta for one event: _params_one then _sample_one with is_er False, from the same pieces in the same
     order (so the same draws give the same quanta) without the ER branches; the skew constants of nrw[5] are the
     caller's."""
-    nq = ne + nph
+    nq, ef, alf, exr, r, high_e = _setup_common(ne, nph, ratio)
     if nq <= 0.0:
         return 0, 0
-    ef = min(max(ne / nq, 0.0), 1.0)
-    exr = ratio
-    high_e = exr < 0.0
-    if high_e:
-        exr = 0.0
-    alf = 1.0 / (1.0 + exr)
-    r = 1.0 - (exr + 1.0) * ef
-    if r < 0.0:
-        exr = 1.0 / ef - 1.0 if ef > 0.0 else 0.0
-    omega = max(nrw[2] * math.exp(-0.5 * (ef - nrw[3]) ** 2 / (nrw[4] * nrw[4])), 0.0)
-    mi = nq * alf
-    mex = nq * exr * alf
-    ni = math.floor(mi + math.sqrt(nrw[0] * mi) * standard_normal(s) + 0.5)
-    if ni < 0.0:
-        ni = 0.0
-    nex = math.floor(mex + math.sqrt(max(nrw[1] * mex, 0.0)) * standard_normal(s) + 0.5)
-    if nex < 0.0:
-        nex = 0.0
+    omega = max(_nr_omega(ef, nrw), 0.0)
+    ni, nex = _nr_ions_excitons(s, nq, alf, exr, nrw[0], nrw[1])
     nq_act = ni + nex
     if nq_act <= 0.0:
         return 0, 0
-    if nex <= 0.0 and high_e:
-        r = nph / max(ni, 1.0)
-    r = min(max(r, 0.0), 1.0)
-    if ni == 0.0 or r <= 0.0:
-        return np.int64(nex), np.int64(ni)
     if skew_on and nq <= SKEW_MAX_QUANTA:
-        delta, sd1, inv_corr = delta_on, sd1_on, inv_corr_on
-    else:
-        delta, sd1, inv_corr = 0.0, 1.0, 1.0
-    var = r * (1.0 - r) * ni + omega * omega * ni * ni
-    scale = math.sqrt(var) * inv_corr
-    loc = (1.0 - r) * ni - scale * delta * math.sqrt(2.0 / math.pi)
-    u0 = abs(standard_normal(s))
-    u1 = standard_normal(s)
-    ne_out = math.floor(loc + scale * (delta * u0 + sd1 * u1) + 0.5)
-    ne_out = min(max(ne_out, 0.0), ni)
-    return np.int64(nq_act - ne_out), np.int64(ne_out)
+        return _recombine(s, ni, nex, nq_act, nph, r, high_e, omega, delta_on, sd1_on, inv_corr_on)
+    return _recombine(s, ni, nex, nq_act, nph, r, high_e, omega, 0.0, 1.0, 1.0)
 
 
 @numba.njit(cache=True)
