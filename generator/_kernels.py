@@ -100,18 +100,10 @@ def interp_uniform(x, x0, inv_dx, table, row, n):
 
 @njit(cache=True, inline="always")
 def interp_on_grid(x, e, v, slope, off, n, bucket, boff, nb, e0, inv_db):
-    """np.interp(x, e[off:off+n], v[off:off+n]) for x inside the grid: the cell from ``bucket`` (nb + 1 entries
-    mapping uniform bins of width 1 / inv_db from e0 to the cell holding the bin's left edge), then a short walk
-    (none on a uniform grid with nb >= n); ``slope`` holds each cell's slope, so no division."""
-    ib = int((x - e0) * inv_db)
-    if ib < 0:
-        ib = 0
-    elif ib > nb - 1:
-        ib = nb - 1
-    k = bucket[boff + ib]
-    while k < n - 2 and e[off + k + 1] <= x:
-        k += 1
-    return v[off + k] + (x - e[off + k]) * slope[off + k]
+    """np.interp(x, e[off:off+n], v[off:off+n]) for x inside the grid, the cell found by :func:`find_cell`
+    through ``bucket[boff:boff+nb+1]``; ``slope`` holds each cell's slope, so no division."""
+    k = off + find_cell(e[off:off + n], bucket[boff:boff + nb + 1], e0, inv_db, x)
+    return v[k] + (x - e[k]) * slope[k]
 
 
 @njit(cache=True, inline="always")
