@@ -173,6 +173,16 @@ def _guided_cell(cum, row, c, guide, v, jm):
     return lo
 
 
+@njit(cache=True, inline="always")
+def _envelope_cell(cum, row, c, guide, v, jm, edges, tmax):
+    """Cell k and its upper edge for the cumulative envelope mass v of term c: the cell holding T_max (edge
+    T_max) when v lies beyond the last full cell, otherwise the guided search."""
+    if v >= cum[row, c, jm]:
+        return jm, tmax
+    k = _guided_cell(cum, row, c, guide, v, jm)
+    return k, edges[k + 1]
+
+
 @njit(cache=True)
 def sample_recoil_bsm_kev(s, enu, mass, row, edges, bucket, tab, env, cum, guide):
     """Recoil energy (keV) from the BSM dsigma/dT at fixed E_nu, by rejection from a piecewise envelope.
@@ -224,34 +234,19 @@ def sample_recoil_bsm_kev(s, enu, mass, row, edges, bucket, tab, env, cum, guide
         if u < w1:
             while True:  # T ~ Ahat on [t0, tmax], thinned by chord(T) / k0: T ~ Ahat chord
                 v = uniform(s) * s0m
-                if v >= cum[row, 0, jm]:
-                    k = jm
-                    tb = tmax
-                else:
-                    k = _guided_cell(cum, row, 0, guide, v, jm)
-                    tb = edges[k + 1]
+                k, tb = _envelope_cell(cum, row, 0, guide, v, jm, edges, tmax)
                 tk = edges[k]
                 t = tk + uniform(s) * (tb - tk)
                 if uniform(s) * k0 < k0 + beta * (t - t0):
                     break
         elif u < w1 + w2:
             v = (u - w1) / c2
-            if v >= cum[row, 2, jm]:
-                k = jm
-                tb = tmax
-            else:
-                k = _guided_cell(cum, row, 2, guide, v, jm)
-                tb = edges[k + 1]
+            k, tb = _envelope_cell(cum, row, 2, guide, v, jm, edges, tmax)
             tk = edges[k]
             t = tk + linear_fraction(s, tk, tb) * (tb - tk)
         elif w3 > 0.0:
             v = u - w1 - w2
-            if v >= cum[row, 3, jm]:
-                k = jm
-                tb = tmax
-            else:
-                k = _guided_cell(cum, row, 3, guide, v, jm)
-                tb = edges[k + 1]
+            k, tb = _envelope_cell(cum, row, 3, guide, v, jm, edges, tmax)
             tk = edges[k]
             t = tk * np.exp(uniform(s) * np.log(tb / tk))
         else:
