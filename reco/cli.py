@@ -57,9 +57,15 @@ def run_main(argv=None) -> int:
     p.add_argument("--toys", type=int, help="run a toy ensemble of this many pseudo-experiments")
     p.add_argument("--seed", type=int, help="the run's seed")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--asimov", action="store_true",
+                   help="released analyses: fit the expectation (mu = 1) instead of the released observed data")
+    p.add_argument("--simulate", action="store_true",
+                   help="presets with a released analysis: run the simulated chain (generate -> detsim -> reco) "
+                   "instead of fitting the released data")
     args = p.parse_args(argv)
 
     def body():
+        from .released import has_released_analysis
         from .run import run_chain
 
         if not (args.config or args.preset):
@@ -67,6 +73,17 @@ def run_main(argv=None) -> int:
         cfg = config_from_args(args)
         if args.toys is not None and args.toys < 0:
             raise ConfigError(f"--toys {args.toys}: must be >= 0")
+        if has_released_analysis(cfg.name) and not args.simulate:
+            from .released.run import run_released
+
+            run_released(cfg, args.output, asimov=args.asimov, toys=args.toys, seed=args.seed,
+                         progress=False if args.quiet else None)
+            print((Path(args.output) / "summary.txt").read_text(), end="")
+            print(f"\nfiles and plots in {args.output}/")
+            return 0
+        if args.asimov:
+            raise ConfigError(f"--asimov applies to the released analyses ({', '.join(sorted(_released()))}); "
+                              "for other presets set reco.data = \"asimov\"")
         run_chain(cfg, args.output, threads=args.threads, toys=args.toys, seed=args.seed,
                   progress=False if args.quiet else None)
         print((Path(args.output) / "summary.txt").read_text(), end="")
@@ -74,6 +91,12 @@ def run_main(argv=None) -> int:
         return 0
 
     return run_config_cli("cevns-run", args, body)
+
+
+def _released():
+    from .released import ANALYSES
+
+    return ANALYSES
 
 
 def produce_main(argv=None) -> int:

@@ -1,10 +1,13 @@
-"""Binned Poisson likelihood fit of signal and background templates (iminuit).
+"""Template fit of a simulated run: the on and off regions' histograms per origin, fitted with the shared
+binned likelihood of :mod:`reco.released.likelihood`.
 
 Model per bin b of the on region (and of the off region, which constrains the steady-state background):
-lambda_b = sum_j theta_j mu_jb, with mu the template expectations and theta_cevns free (>= 0, the signal in
-units of the SM prediction, i.e. sigma_meas / sigma_SM), every background theta_j constrained by a Gaussian
-prior of width sigma_j around 1. The significance of rejecting "no CEvNS" is sqrt(2 [NLL(theta_cevns = 0)
-- NLL_min]) with the backgrounds profiled.
+lambda_b = mu mu_cevns,b + sum_j n_j mu_jb, with mu_cevns free (>= 0, sigma_meas / sigma_SM) and every
+background n_j constrained by a Gaussian prior of width sigma_j around 1. The templates come from a finite
+weighted MC sample: their per-bin variances enter as Barlow-Beeston-lite nuisances, and a bin that a
+background's sample leaves empty carries the variance of one of its events (the expectation there is small,
+not zero). The significance of rejecting "no CEvNS" is sqrt(2 [NLL(mu = 0) - NLL_min]) with the backgrounds
+profiled; it is undefined (None) when the model has no background at all.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from iminuit import Minuit
 
-__all__ = ["FitResult", "fit_templates", "flatten_templates"]
+from .released.likelihood import BinnedModel, Component, fit
+
+__all__ = ["FitResult", "fit_templates", "flatten_templates", "flatten_variances", "template_variances"]
 
 
 def flatten_templates(hists: dict) -> tuple[list[str], np.ndarray]:
@@ -24,57 +28,55 @@ def flatten_templates(hists: dict) -> tuple[list[str], np.ndarray]:
     return names, np.array(rows)
 
 
+def flatten_variances(hists: dict) -> np.ndarray:
+    """Per-bin variances (sum of squared weights) in the layout of :func:`flatten_templates`."""
+    return np.array([np.concatenate([hists[n]["on"].variances().ravel(), hists[n]["off"].variances().ravel()])
+                     for n in hists])
+
+
+def template_variances(values: np.ndarray, variances: np.ndarray) -> np.ndarray:
+    """MC variances with empty bins of a populated template set to one event's squared weight.
+
+    The mean weight of a component is sum(w^2)/sum(w) (exact for equal weights): an empty bin of a sample
+    whose events weigh w could hold about one of them, so its expectation is uncertain at the level w.
+    """
+    out = np.array(variances, dtype=float, copy=True)
+    for j in range(values.shape[0]):
+        total = values[j].sum()
+        if total > 0:
+            w = out[j].sum() / total
+            out[j] = np.where(values[j] > 0, out[j], w * w)
+    return out
+
+
 @dataclass(frozen=True)
 class FitResult:
     mu_cevns: float
     mu_cevns_err: float
-    significance: float
+    significance: float | None
+    significance_note: str
     backgrounds: dict
     valid: bool
     nll_min: float
 
     def to_dict(self) -> dict:
         return {"mu_cevns": self.mu_cevns, "mu_cevns_err": self.mu_cevns_err, "significance": self.significance,
-                "backgrounds": self.backgrounds, "valid": self.valid}
+                "significance_note": self.significance_note, "backgrounds": self.backgrounds, "valid": self.valid}
 
 
-def _nll_factory(templates, data, prior_sigma):
-    mu = np.maximum(templates, 0.0)
-    n = np.asarray(data, dtype=np.float64)
-    use = mu.sum(axis=0) > 0  # bins no template populates carry no information
-    mu, n = mu[:, use], n[use]
-    lgam = n * np.log(np.where(n > 0, n, 1.0)) - n  # saturated-model term: NLL ~ chi2/2, 0 at a perfect fit
-
-    def nll(theta):
-        lam = theta @ mu
-        lam = np.maximum(lam, 1e-300)
-        val = np.sum(lam - n * np.log(lam)) + np.sum(lgam)
-        return val + 0.5 * np.sum(((theta[1:] - 1.0) / prior_sigma) ** 2)
-
-    return nll
-
-
-def fit_templates(names: list[str], templates: np.ndarray, data: np.ndarray, priors: dict) -> FitResult:
-    """Fit data (counts per bin) with templates; names[0] must be 'cevns'."""
-    assert names[0] == "cevns"
+def fit_templates(names: list[str], templates: np.ndarray, data: np.ndarray, priors: dict,
+                  variances: np.ndarray | None = None) -> FitResult:
+    """Fit data (counts per bin) with templates; names[0] must be 'cevns'. ``variances``: the templates' MC
+    variances per bin (None: exact templates)."""
+    if names[0] != "cevns":
+        raise ValueError(f"the first template must be 'cevns', got {names[0]!r}")
+    templates = np.maximum(np.asarray(templates, dtype=float), 0.0)
+    if variances is not None:
+        variances = template_variances(templates, variances)
     present = [i for i in range(len(names)) if i == 0 or templates[i].sum() > 0]
-    names = [names[i] for i in present]
-    templates = templates[present]
-    sig = np.array([priors[n] for n in names[1:]])
-    nll = _nll_factory(templates, data, sig)
-    m = Minuit(lambda *th: nll(np.array(th)), *np.ones(len(names)), name=[f"mu_{n}" for n in names])
-    m.errordef = Minuit.LIKELIHOOD
-    m.limits = [(0.0, None)] * len(names)
-    m.migrad()
-    m.hesse()
-    best = m.fval
-    # profile with the signal fixed at zero
-    m0 = Minuit(lambda *th: nll(np.array(th)), *([0.0] + [1.0] * (len(names) - 1)),
-                name=[f"mu_{n}" for n in names])
-    m0.errordef = Minuit.LIKELIHOOD
-    m0.limits = [(0.0, None)] * len(names)
-    m0.fixed["mu_cevns"] = True
-    m0.migrad()
-    z = float(np.sqrt(max(2.0 * (m0.fval - best), 0.0)))
-    bgs = {n: {"mu": float(m.values[f"mu_{n}"]), "err": float(m.errors[f"mu_{n}"])} for n in names[1:]}
-    return FitResult(float(m.values["mu_cevns"]), float(m.errors["mu_cevns"]), z, bgs, bool(m.valid), float(best))
+    comps = [Component(names[i], templates[i], norm_sigma=None if i == 0 else priors[names[i]],
+                       mc_variance=None if variances is None else variances[i]) for i in present]
+    r = fit(BinnedModel(comps, np.asarray(data, dtype=float)))
+    bgs = {names[i]: {"mu": r.params[f"norm_{names[i]}"][0], "err": r.params[f"norm_{names[i]}"][1]}
+           for i in present[1:]}
+    return FitResult(r.mu, r.mu_err, r.significance, r.significance_note, bgs, r.valid, r.nll_min)

@@ -19,7 +19,7 @@ from generator.eventfile import EventReader, EventWriter
 
 from .analysis import Layout, histograms, on_minus_off, reconstruct_columns, select
 from .config import RecoConfig
-from .fit import fit_templates, flatten_templates
+from .fit import fit_templates, flatten_templates, flatten_variances
 
 __all__ = ["Templates", "analyse", "reconstruct"]
 
@@ -52,6 +52,7 @@ class Templates:
     names: list
     matrix: np.ndarray
     exposure_fraction: float
+    variances: np.ndarray | None = None  # per-bin MC variances in the layout of ``matrix``
 
     @classmethod
     def from_columns(cls, cols: dict, meta: dict, cfg: RecoConfig) -> Templates:
@@ -61,13 +62,29 @@ class Templates:
         hint = float(np.quantile(e_sel, 0.995)) if e_sel.size else cfg.threshold_kevee + 1.0
         layout = Layout.from_metadata(meta, cfg, hint)
         hists = histograms(cols, rec, keep, layout, weighted=True)
+        if layout.pulsed and "ssb" in hists:
+            hists["ssb"]["on"] = flat_in_time(hists["ssb"]["on"])
         names, mat = flatten_templates(hists)
-        return cls(layout, hists, names, mat, float(meta.get("exposure_fraction") or 1.0))
+        return cls(layout, hists, names, mat, float(meta.get("exposure_fraction") or 1.0), flatten_variances(hists))
 
     def scaled_to(self, exposure_fraction: float) -> Templates:
         r = exposure_fraction / self.exposure_fraction
         hists = {n: {k: h * r for k, h in v.items()} for n, v in self.hists.items()}
-        return Templates(self.layout, hists, self.names, self.matrix * r, exposure_fraction)
+        var = None if self.variances is None else self.variances * r * r
+        return Templates(self.layout, hists, self.names, self.matrix * r, exposure_fraction, var)
+
+
+def flat_in_time(h):
+    """An energy x time template of a background uniform in time (steady state): its energy projection spread
+    over the time bins in proportion to their widths. The same MC events then fill every time bin, instead of
+    leaving bins empty by chance."""
+    values, variances = h.values(), h.variances()
+    widths = np.diff(h.axes[1].edges)
+    frac = widths / widths.sum()
+    out = h.copy()
+    out.view()["value"] = values.sum(axis=1)[:, None] * frac[None, :]
+    out.view()["variance"] = variances.sum(axis=1)[:, None] * (frac * frac)[None, :]
+    return out
 
 
 def analyse(data_cols: dict, data_meta: dict, templates: Templates, cfg: RecoConfig, data_weighted: bool) -> dict:
@@ -81,7 +98,7 @@ def analyse(data_cols: dict, data_meta: dict, templates: Templates, cfg: RecoCon
     if cfg.fit and t.matrix[0].sum() > 0:
         _, dmat = flatten_templates(data)
         priors = {"ssb": cfg.prior_ssb, "brn": cfg.prior_brn, "nin": cfg.prior_nin}
-        out["fit"] = fit_templates(t.names, t.matrix, dmat.sum(axis=0), priors)
+        out["fit"] = fit_templates(t.names, t.matrix, dmat.sum(axis=0), priors, t.variances)
     return out
 
 
@@ -178,9 +195,13 @@ def write_summary(outdir: Path, summary: dict) -> None:
     lines.append(f"  on - {om['scale']:.3g} x off = {om['total']:.2f} +- {om['total_err']:.2f}  "
                  f"(on {om['on']:.1f}, off {om['off']:.1f})")
     if "fit" in summary:
-        lines.append(f"  fitted CEvNS: sigma_meas / sigma_SM = {summary['sigma_meas_over_sigma_sm']:.3f} +- "
+        lines.append(f"  fitted CEvNS: sigma_meas / sigma_SM = {summary['sigma_meas_over_sigma_sm']:.3f} ± "
                      f"{summary['sigma_meas_over_sigma_sm_err']:.3f}")
-        lines.append(f"  significance against no CEvNS: {summary['significance_no_cevns']:.2f} sigma")
+        z = summary["significance_no_cevns"]
+        if z is None:
+            lines.append(f"  significance against no CEvNS: undefined ({summary['fit']['significance_note']})")
+        else:
+            lines.append(f"  significance against no CEvNS: {z:.2f} σ")
         if "flux_averaged_xsec_measured_cm2" in summary:
             lines.append(f"  flux-averaged cross section: {summary['flux_averaged_xsec_measured_cm2']:.3e} +- "
                          f"{summary['flux_averaged_xsec_measured_err_cm2']:.3e} cm^2 (SM "

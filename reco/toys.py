@@ -57,10 +57,16 @@ class ToyEnsemble:
             "pull_mean": float(np.mean(p)), "pull_mean_err": float(np.std(p) / np.sqrt(n)),
             "pull_width": float(np.std(p, ddof=1)), "pull_width_err": float(np.std(p, ddof=1) / np.sqrt(2 * (n - 1))),
             "coverage_68": float(np.mean(np.abs(p) <= 1.0)),
-            "significance_median": float(np.median(self.significance)),
-            "significance_quantiles_16_84": [float(x) for x in np.quantile(self.significance, [0.16, 0.84])],
+            # None when the significance is undefined (a model without background)
+            "significance_median": _nan_quantile(self.significance, 0.5),
+            "significance_quantiles_16_84": [_nan_quantile(self.significance, q) for q in (0.16, 0.84)],
             "mean_mu_err": float(np.mean(self.err[ok])),
         }
+
+
+def _nan_quantile(a: np.ndarray, q: float) -> float | None:
+    a = a[np.isfinite(a)]
+    return float(np.quantile(a, q)) if a.size else None
 
 
 def _one_toy(i: int):
@@ -77,7 +83,8 @@ def _one_toy(i: int):
     cols, _ = st["chain"].run(detsim_rng(seed, 0), full)
     res = analyse(cols, {**st["dm"], "exposure_fraction": 1.0}, st["templates"], st["cfg"], data_weighted=False)
     f = res["fit"]
-    return i, f.mu_cevns, f.mu_cevns_err, f.significance, int(np.count_nonzero(res["keep"] & (cols["origin"] == 0)))
+    z = np.nan if f.significance is None else f.significance
+    return i, f.mu_cevns, f.mu_cevns_err, z, int(np.count_nonzero(res["keep"] & (cols["origin"] == 0)))
 
 
 def _init_state(gen_cfg, det, reco_cfg, templates, template_meta, seed):
