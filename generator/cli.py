@@ -67,7 +67,25 @@ def run_cli(prog: str, body) -> int:
         return 130
 
 
-def _format_table(cfg, table, sm_events=None) -> str:
+def window_summary(cfg, table) -> dict | None:
+    """The analysis window's share of the expectation ({} keys for --json), or None without a [window]."""
+    if cfg.window is None:
+        return None
+    from .experiment import Experiment
+    from .windows import window_acceptance
+
+    acc = window_acceptance(Experiment.from_config(cfg).source, cfg.window)
+    by_comp = table.by_component()
+    inside = {c: by_comp[c] * acc[c] for c in by_comp}
+    w = cfg.window
+    return {"expected_events_in_window": float(sum(inside.values())),
+            "window": {"start_ns": w.start_ns, "length_ns": w.length_ns,
+                       "efficiency_flat_until_ns": w.efficiency_flat_until_ns,
+                       "efficiency_decay_per_us": w.efficiency_decay_per_us,
+                       "acceptance_by_component": acc, "expected_in_window_by_component": inside}}
+
+
+def _format_table(cfg, table, sm_events=None, window=None) -> str:
     lines = [f"{cfg.name}: {cfg.description}".rstrip(": "), ""]
     ex = table.exposure
     keys = [k for k in ("facility", "protons_on_target", "beam_energy_gwh", "thermal_power_gw", "distance_m",
@@ -92,6 +110,12 @@ def _format_table(cfg, table, sm_events=None) -> str:
     lines.append(f"  {'total':<{width}} " + " ".join(f"{v:11.4g}" for v in tot) + f" {tot.sum():11.4g}")
     lines.append("")
     lines.append(f"  expected CEvNS events: {table.expected_events:.5g}")
+    if window is not None:
+        w = window["window"]
+        eff = "" if w["efficiency_flat_until_ns"] is None else \
+            f", timing efficiency 1 to {w['efficiency_flat_until_ns']:g} ns then exp(-{w['efficiency_decay_per_us']:g}/µs)"
+        lines.append(f"  in the analysis window [{w['start_ns']:g}, {w['start_ns'] + w['length_ns']:g}) ns{eff}: "
+                     f"{window['expected_events_in_window']:.5g}")
     if table.bsm is not None:
         lines.append(f"  BSM hypothesis: {json.dumps(table.bsm['parameters'], sort_keys=True)}")
         if sm_events is not None:
@@ -120,11 +144,13 @@ def rate_main(argv=None) -> int:
 
             sm_events = expected_rates(Experiment.from_config(dataclasses.replace(cfg, bsm=None)),
                                        use_efficiency=not args.no_efficiency).expected_events
+        window = window_summary(cfg, table)
         if args.json:
             extra = {"sm_expected_events": sm_events} if sm_events is not None else {}
-            print(json.dumps({"name": cfg.name, **table.to_json_dict(), **extra}, indent=2, sort_keys=True))
+            print(json.dumps({"name": cfg.name, **table.to_json_dict(), **extra, **(window or {})}, indent=2,
+                             sort_keys=True))
         else:
-            print(_format_table(cfg, table, sm_events))
+            print(_format_table(cfg, table, sm_events, window))
         return 0
 
     return run_config_cli("cevns-rate", args, body)

@@ -193,6 +193,19 @@ class RecoilConfig:
                 raise ConfigError("recoil.efficiency_kevnr must be strictly increasing")
 
 
+@dataclass(frozen=True)
+class WindowConfig:
+    """The analysis' beam window (pulsed sources), in this package's frame: time within the pulse, the proton
+    pulse centred at 0. ``cevns-rate`` reports the expectation inside it; ``cevns-run`` uses it as the
+    detector's on-beam window."""
+
+    start_ns: float = option(0.0, unit="ns", doc="start of the window relative to the pulse centre")
+    length_ns: float = option(6000.0, unit="ns", doc="length of the window", gt=0)
+    efficiency_flat_until_ns: float | None = option(
+        None, unit="ns", doc="timing efficiency: 1 up to this time, exp(-efficiency_decay_per_us (t - t0)) after")
+    efficiency_decay_per_us: float = option(0.0, unit="1/us", doc="decay constant of the timing efficiency", ge=0)
+
+
 FLAVOUR_KEYS = FLAVOURS
 
 
@@ -279,6 +292,7 @@ class Config:
     recoil: RecoilConfig = option(default_factory=RecoilConfig)
     generator: GeneratorConfig = option(default_factory=GeneratorConfig)
     bsm: BSMConfig | None = option(None, doc="beyond-SM hypothesis (absent: the SM)")
+    window: WindowConfig | None = option(None, doc="the analysis' beam window (pulsed sources)")
     name: str = option("unnamed", doc="configuration name")
     description: str = option("", doc="one line saying what this configuration is")
     # Sections owned by later stages; validated by them.
@@ -330,6 +344,8 @@ def config_from_dict(raw: dict) -> Config:
                                                           for f in dataclasses.fields(_ConfigNoSource)})
     _check_exposure(out)
     _check_bsm(out)
+    if out.window is not None and kind != "pion_dar":
+        raise ConfigError(f"[window] is a beam window: it needs a pulsed source (source.kind = 'pion_dar'), not {kind!r}")
     return out
 
 
@@ -353,6 +369,7 @@ class _ConfigNoSource:
     recoil: RecoilConfig = option(default_factory=RecoilConfig)
     generator: GeneratorConfig = option(default_factory=GeneratorConfig)
     bsm: BSMConfig | None = option(None)
+    window: WindowConfig | None = option(None)
     name: str = option("unnamed")
     description: str = option("")
     detector: dict | None = option(None)

@@ -40,6 +40,15 @@ def detector_for_run(cfg: Config):
         raise ConfigError("the run configuration needs a [detector] table (e.g. preset = \"conus_plus\")")
     preset = raw.pop("preset", None)
     base = to_dict(load_detector(preset)) if preset else {}
+    if cfg.window is not None:  # the analysis window is the on-beam window, declared once
+        timing = raw.setdefault("timing", {})
+        for key, value in (("on_start_ns", cfg.window.start_ns), ("on_length_ns", cfg.window.length_ns)):
+            if key in timing and float(timing[key]) != float(value):
+                from generator._validate import ConfigError
+
+                raise ConfigError(f"detector.timing.{key} = {timing[key]} contradicts the analysis window "
+                                  f"[window] ({value}): set one of them")
+            timing[key] = value
     return detector_from_dict(_merge(base, raw))
 
 

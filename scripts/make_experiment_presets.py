@@ -91,6 +91,24 @@ WINDOWS = {
     "coherent_cryocsi": (-500.0, 5500.0),                                   # ASSUMED
 }
 
+# The CsI-2021 timing efficiency (INPUTS 4.2, [code] Newtrinos coherent_csi.jl): 1 up to 520 ns of the release frame,
+# exp(-0.0494/us (t - 520 ns)) after.
+CSI2021_TIMING_EFF = (520.0, 0.0494)
+
+
+def window_block(name: str) -> str:
+    """The preset's [window]: cevns-rate reports the expectation inside it; cevns-run uses it as the on-beam window."""
+    start, stop = WINDOWS[name]
+    text = (f"# The analysis' beam window in this package's frame (time within the pulse, proton pulse centred at 0):\n"
+            f"# cevns-rate reports expected_events_in_window; cevns-run uses it as the detector's on-beam window.\n"
+            f"[window]\nstart_ns = {start:.1f}\nlength_ns = {stop - start:.1f}\n")
+    if name == "coherent_csi_2022":
+        t0, k = CSI2021_TIMING_EFF
+        text += (f"efficiency_flat_until_ns = {t0 - RELEASE_T0_NS:.1f}       # [code] timing efficiency 1 up to {t0:g} ns "
+                 f"(release frame)\nefficiency_decay_per_us = {k:g}        # [code] then exp(-{k:g}/us (t - {t0:g} ns))\n")
+    return text
+
+
 EFF_FLOOR = 1e-4  # generation threshold: the highest grid energy below which the efficiency stays under this
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -337,6 +355,7 @@ form_factor = "helm"
 mass_convention = "nuclear"
 
 {recoil_block(x, y, comment)}
+{window_block("coherent_csi_2017")}
 [generator]
 n_events = 100000
 chunk_size = 100000
@@ -402,6 +421,7 @@ form_factor = "helm"
 mass_convention = "nuclear"
 
 {recoil_block(x, y, comment)}
+{window_block("coherent_csi_2022")}
 [generator]
 n_events = 100000
 chunk_size = 100000
@@ -456,6 +476,7 @@ form_factor = "helm"
 mass_convention = "nuclear"
 
 {recoil_block(x, y, comment)}
+{window_block("coherent_lar_2020")}
 [generator]
 n_events = 100000
 chunk_size = 100000
@@ -560,6 +581,7 @@ form_factor = "helm"
 mass_convention = "nuclear"
 
 {recoil_block(x, y, comment)}
+{window_block("coherent_ge_2025")}
 [generator]
 n_events = 100000
 chunk_size = 100000
@@ -672,6 +694,7 @@ form_factor = "helm"
 mass_convention = "nuclear"
 
 {recoil_block(x, y, comment)}
+{window_block("coherent_cryocsi")}
 [generator]
 n_events = 100000
 chunk_size = 100000
