@@ -19,33 +19,53 @@ def reco_main(argv=None) -> int:
     p.add_argument("-o", "--output", required=True, help="reco event file (.h5 or .root); summary and plots beside it")
     p.add_argument("--templates", help="detsim file of a high-statistics fixed-N sample (default: Asimov on the input)")
     p.add_argument("--config", help="TOML file with a [reco] table (or the table's keys at top level)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a reco key, e.g. --set threshold_kevee=1.5")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="reco.KEY=VALUE",
+                   help="override a reco key, e.g. --set reco.threshold_kevee=1.5 (defaults: the [reco] table "
+                   "stored in the input file's configuration, then --config)")
     args = p.parse_args(argv)
 
     def body():
-        import tomllib
-
-        from generator.config import apply_override
         from generator.eventfile import file_format
 
         from .config import reco_from_dict
         from .stage import reconstruct
 
         file_format(args.output)
-        raw = {}
-        if args.config:
-            with open(args.config, "rb") as f:
-                raw = tomllib.load(f)
-            raw = raw.get("reco", raw)
-        for o in args.overrides:
-            apply_override(raw, o)
+        raw = reco_settings(args.input, args.config, args.overrides)
         summary = reconstruct(args.input, args.output, reco_from_dict(raw), templates=args.templates,
                               outdir=Path(args.output).parent)
         print((Path(args.output).parent / "summary.txt").read_text(), end="")
         return 0 if summary else 1
 
     return run_cli("cevns-reco", body)
+
+
+def reco_settings(input_path, config_path, overrides) -> dict:
+    """The reco table for a file: the run's own stored [reco], then a --config file's, then --set reco.KEY=VALUE."""
+    import tomllib
+
+    from generator.config import apply_override
+    from generator.eventfile import EventReader
+
+    if not Path(input_path).is_file():
+        raise FileNotFoundError(f"input file {input_path} does not exist")
+    meta = EventReader(input_path).metadata
+    raw = dict((meta.get("generator_config") or {}).get("reco") or {})
+    if config_path:
+        if not Path(config_path).is_file():
+            raise FileNotFoundError(f"--config {config_path}: no such file")
+        with open(config_path, "rb") as f:
+            extra = tomllib.load(f)
+        raw.update(extra.get("reco", extra))
+    for o in overrides:
+        key = o.split("=", 1)[0]
+        if not key.startswith("reco.") or key.count(".") != 1:
+            raise ConfigError(f"--set {o}: write reco.KEY=VALUE (SECTION.KEY=VALUE, as every tool takes), "
+                              f"e.g. --set reco.threshold_kevee=1.5")
+        wrapped = {"reco": raw}
+        apply_override(wrapped, o)
+        raw = wrapped["reco"]
+    return raw
 
 
 def run_main(argv=None) -> int:
