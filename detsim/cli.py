@@ -25,6 +25,8 @@ def detsim_main(argv=None) -> int:
     p.add_argument("--chunks", help="simulate only the run's chunks START:STOP held by the input (job arrays)")
     p.add_argument("--list-detectors", action="store_true", help="list detector presets and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--allow-target-mismatch", action="store_true",
+                   help="simulate recoils generated on another target material (deliberate studies only)")
     args = p.parse_args(argv)
 
     def body():
@@ -49,7 +51,8 @@ def detsim_main(argv=None) -> int:
         file_format(args.output)
         det = load_detector(args.detector or args.config, args.overrides)
         meta = simulate_detector(args.input, args.output, det, seed=args.seed, threads=args.threads,
-                                 progress=False if args.quiet else None, chunks=parse_chunk_range(args.chunks))
+                                 progress=False if args.quiet else None, chunks=parse_chunk_range(args.chunks),
+                                 allow_target_mismatch=args.allow_target_mismatch)
         print(f"wrote {meta['n_events']} events with the {det.name} response to {args.output}")
         return 0
 

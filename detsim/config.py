@@ -102,6 +102,8 @@ class DetectorConfig:
     name: str = option("unnamed")
     description: str = option("")
     reference: str = option("", doc="where the parameters come from")
+    target_material: str | None = option(None, doc="the material this detector is made of (e.g. 'CsI', 'Ge'): "
+                                         "detsim refuses generator files of another target")
     quenching: QuenchingConfig = option(default_factory=QuenchingConfig)
     timing: TimingConfig = option(default_factory=TimingConfig)
     hpge: HPGeConfig | None = option(None)

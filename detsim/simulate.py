@@ -59,6 +59,18 @@ STREAM_BACKGROUND = 1
 STAGE_COLUMNS = {"recoil_type": (np.int8, ""), "origin": (np.int8, ""), "source_on": (np.bool_, "")}
 
 
+def check_target(det: DetectorConfig, gm: dict, input_path, allow: bool) -> None:
+    """A detector made of one material cannot see recoils generated on another (CsI events in germanium)."""
+    made_of = det.target_material
+    generated = ((gm.get("config") or {}).get("target") or {}).get("material")
+    if made_of is None or generated is None or allow or made_of == generated:
+        return
+    from generator._validate import ConfigError
+
+    raise ConfigError(f"detector {det.name!r} is made of {made_of} but {input_path} holds recoils on {generated}: "
+                      f"use a {made_of} generator configuration (or --allow-target-mismatch for a deliberate study)")
+
+
 def prepare_chunk(det: DetectorConfig, gm: dict, seed: int, chunk: int, cols: dict, windows: BeamWindows) -> dict:
     """CEvNS events of one generator chunk plus that chunk's share of the backgrounds (input columns + stage ones)."""
     n = len(cols["event_id"])
@@ -88,7 +100,8 @@ def prepare_chunk(det: DetectorConfig, gm: dict, seed: int, chunk: int, cols: di
 
 
 def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int | None = None,
-                      threads: int | None = None, progress: bool | None = None, chunks=None) -> dict:
+                      threads: int | None = None, progress: bool | None = None, chunks=None,
+                      allow_target_mismatch: bool = False) -> dict:
     """Run the detector chain over a generator file (plus backgrounds); return the output's metadata.
 
     ``chunks`` = (a, b) simulates only the run's chunks a:b held by the file (job arrays), like
@@ -96,6 +109,7 @@ def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int
     """
     reader = EventReader(input_path, stage="generator", require=tuple(EVENT_COLUMNS_TRUTH))
     gm = reader.metadata
+    check_target(det, gm, input_path, allow_target_mismatch)
     seed = int(gm["seed"] if seed is None else seed)
     chunk_size = int(gm["chunk_size"])
     first_chunk, stop_chunk = (int(x) for x in gm["chunk_range"])

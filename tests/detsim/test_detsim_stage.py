@@ -165,3 +165,17 @@ def test_chunk_ranges_of_one_file_merge_to_the_whole(tmp_path):
     assert merged["expected_events"] == pytest.approx(EventReader(tmp_path / "all.h5").metadata["expected_events"])
     with pytest.raises(Exception, match="holds chunks 0:3"):
         simulate_detector(gen, tmp_path / "x.h5", det, chunks=(2, 5))
+
+
+def test_a_detector_refuses_recoils_on_another_target(tmp_path, capsys):
+    from detsim.cli import detsim_main
+    from generator.config import load_config
+    from generator.generate import generate
+
+    generate(load_config(preset="sns_csi"), tmp_path / "csi.h5", n_events=2000, progress=False)
+    assert detsim_main([str(tmp_path / "csi.h5"), "--detector", "conus_plus", "-o", str(tmp_path / "d.h5")]) == 2
+    err = capsys.readouterr().err
+    assert "is made of Ge but" in err and "holds recoils on CsI" in err and err.count("\n") == 1
+    assert not (tmp_path / "d.h5").exists()
+    assert detsim_main([str(tmp_path / "csi.h5"), "--detector", "conus_plus", "-o", str(tmp_path / "d.h5"),
+                        "--allow-target-mismatch", "--quiet"]) == 0
