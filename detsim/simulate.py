@@ -71,6 +71,42 @@ def check_target(det: DetectorConfig, gm: dict, input_path, allow: bool) -> None
                       f"use a {made_of} generator configuration (or --allow-target-mismatch for a deliberate study)")
 
 
+OFF_WINDOW_SIGNAL_LIMIT = 0.05  # off-beam window may hold at most this fraction of the on-window signal
+
+
+def check_beam_windows(gm: dict, windows: BeamWindows) -> None:
+    """Refuse on/off windows that cannot separate beam from background: an off window that holds the signal's
+    time profile (e.g. 6 us windows inside the ESS's 2.86 ms pulse), or an on window that holds none of it."""
+    from generator._validate import ConfigError
+    from generator.config import WindowConfig, config_from_dict
+    from generator.experiment import Experiment
+    from generator.windows import window_acceptance
+
+    cfg = config_from_dict(gm["config"])
+    source = Experiment.from_config(cfg).source
+    weights = gm.get("expected_by_component") or {c.name: 1.0 for c in source.components}
+
+    def signal(start, length):
+        acc = window_acceptance(source, WindowConfig(start_ns=start, length_ns=length))
+        return sum(weights.get(name, 0.0) * a for name, a in acc.items())
+
+    total = sum(weights.values()) or 1.0
+    on = signal(windows.on_start_ns, windows.on_length_ns) / total
+    off = signal(windows.off_start_ns, windows.off_length_ns) / total
+    pulse = source.pulse
+    length = pulse.width_ns if pulse.kind == "flat" else 2.355 * pulse.sigma_ns
+    where = (f"on-beam [{windows.on_start_ns:g}, {windows.on_start_ns + windows.on_length_ns:g}) ns, off-beam "
+             f"[{windows.off_start_ns:g}, {windows.off_start_ns + windows.off_length_ns:g}) ns; the "
+             f"{source.exposure.get('facility', 'beam')} pulse is {length:.3g} ns long")
+    if off > OFF_WINDOW_SIGNAL_LIMIT * on:
+        raise ConfigError(f"beam windows cannot separate the beam: the off-beam window holds {100 * off:.2g} % of the "
+                          f"CEvNS time profile against {100 * on:.2g} % in the on-beam window ({where}); set "
+                          "detector.timing (on_start_ns, on_length_ns, off_start_ns, off_length_ns) to fit the pulse")
+    if on < 1e-3:
+        raise ConfigError(f"the on-beam window holds {100 * on:.2g} % of the CEvNS time profile ({where}); set "
+                          "detector.timing to cover the pulse")
+
+
 def prepare_chunk(det: DetectorConfig, gm: dict, seed: int, chunk: int, cols: dict, windows: BeamWindows) -> dict:
     """CEvNS events of one generator chunk plus that chunk's share of the backgrounds (input columns + stage ones)."""
     n = len(cols["event_id"])
@@ -136,6 +172,8 @@ def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int
     threads = max(1, threads or 2)
     t = det.timing
     windows = BeamWindows(t.on_start_ns, t.on_length_ns, t.off_start_ns, t.off_length_ns)
+    if gm.get("pulsed"):
+        check_beam_windows(gm, windows)
     for bg in det.backgrounds:  # fail before any work if a background does not fit the source
         expected_background_counts(bg, gm, windows, True, det.source_off_live_days)
 

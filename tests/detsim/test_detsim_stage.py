@@ -179,3 +179,21 @@ def test_a_detector_refuses_recoils_on_another_target(tmp_path, capsys):
     assert not (tmp_path / "d.h5").exists()
     assert detsim_main([str(tmp_path / "csi.h5"), "--detector", "conus_plus", "-o", str(tmp_path / "d.h5"),
                         "--allow-target-mismatch", "--quiet"]) == 0
+
+
+def test_beam_windows_inside_a_long_pulse_are_refused(tmp_path, capsys):
+    # ESS: 2.86 ms pulses (arXiv:2206.01208); 6 us on/off windows both sit inside the pulse and see the same flux
+    from detsim.cli import detsim_main
+    from generator.config import load_config
+    from generator.generate import generate
+
+    cfg = load_config(preset="sns_csi", overrides=["source.facility=ess", "source.nu_per_proton_per_flavour=0.3",
+                                                   "source.beam_power_mw=5.0", "source.proton_energy_gev=2.0"])
+    generate(cfg, tmp_path / "ess.h5", n_events=2000, progress=False)
+    out = str(tmp_path / "d.h5")
+    assert detsim_main([str(tmp_path / "ess.h5"), "--detector", "cryocsi", "-o", out, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot separate the beam" in err and "ESS pulse is 2.86e+06 ns long" in err and err.count("\n") == 1
+    wide = ["--set", "timing.on_start_ns=-1500000", "--set", "timing.on_length_ns=3000000",
+            "--set", "timing.off_start_ns=-9000000", "--set", "timing.off_length_ns=3000000"]
+    assert detsim_main([str(tmp_path / "ess.h5"), "--detector", "cryocsi", "-o", out, "--quiet", *wide]) == 0
