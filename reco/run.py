@@ -83,6 +83,7 @@ def run_chain(cfg: Config, outdir, *, threads: int | None = None, toys: int | No
         generate(cfg, events, seed=data_seed, mode="pseudo_experiment", threads=threads, progress=progress)
         simulate_detector(events, detector, det, seed=data_seed, threads=threads, progress=progress)
     summary = reconstruct(detector, reco, rc, templates=tmpl_det, outdir=outdir, title=cfg.name)
+    summary["data_source"] = "asimov" if rc.data == "asimov" else "pseudo_experiment"
     summary["run"] = {"seed": seed, "data": rc.data, "template_events": rc.template_events,
                       "files": {"events": str(events), "detector": str(detector), "reco": str(reco),
                                 "templates": str(tmpl_det)},
@@ -97,6 +98,7 @@ def run_chain(cfg: Config, outdir, *, threads: int | None = None, toys: int | No
         ens = run_toys(cfg, det, rc, templates, tr.metadata, n_toys, seed, workers=max(1, threads or 2),
                        progress=progress)
         summary["toys"] = ens.summary()
+        _write_toys_csv(outdir / "toys.csv", ens)
         _plot_toys(outdir, ens)
     write_summary(outdir, summary)
     if "toys" in summary:
@@ -108,6 +110,24 @@ def run_chain(cfg: Config, outdir, *, threads: int | None = None, toys: int | No
                     f"{'undefined' if t['significance_median'] is None else format(t['significance_median'], '.2f')}\n")
     (outdir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=float))
     return summary
+
+
+def _write_toys_csv(path: Path, ens) -> None:
+    """One row per toy (written under a temporary name, then renamed)."""
+    import csv
+    import os
+
+    import numpy as np
+
+    tmp = path.with_name(path.name + ".part")
+    with tmp.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["toy", "mu", "mu_err", "significance", "n_cevns_true"])
+        for i in range(len(ens.mu)):
+            z = ens.significance[i]
+            w.writerow([i, repr(float(ens.mu[i])), repr(float(ens.err[i])), "" if not np.isfinite(z) else repr(float(z)),
+                        int(ens.n_cevns[i])])
+    os.replace(tmp, path)
 
 
 def _plot_toys(outdir: Path, ens) -> None:

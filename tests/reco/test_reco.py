@@ -107,6 +107,7 @@ def test_cevns_run_demo_leaves_files_summary_and_plots(tmp_path):
     s = json.loads((out / "summary.json").read_text())
     assert s["sigma_meas_over_sigma_sm"] == pytest.approx(1.0, abs=5 * s["sigma_meas_over_sigma_sm_err"])
     assert EventReader(out / "events.h5").metadata["mode"] == "pseudo_experiment"
+    assert s["data_source"] == "pseudo_experiment"
     assert "significance against no CEvNS" in (out / "summary.txt").read_text()
 
 
@@ -118,3 +119,18 @@ def test_run_config_errors(tmp_path):
     r = subprocess.run([sys.executable, "-c", code, "--set", "reco.data=real", "-o", str(tmp_path / "x")],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "reco.data = 'real'" in r.stderr
+
+
+def test_toys_csv_has_one_row_per_toy(tmp_path):
+    import csv
+
+    from reco.run import _write_toys_csv
+    from reco.toys import ToyEnsemble
+
+    ens = ToyEnsemble(np.array([0.9, 1.1, 1.0]), np.array([0.1, 0.12, 0.11]), np.array([5.2, np.nan, 6.1]),
+                      np.array([80, 95, 88]))
+    _write_toys_csv(tmp_path / "toys.csv", ens)
+    rows = list(csv.DictReader((tmp_path / "toys.csv").open()))
+    assert [float(r["mu"]) for r in rows] == [0.9, 1.1, 1.0]
+    assert [r["significance"] for r in rows] == ["5.2", "", "6.1"]  # undefined stays empty, not a number
+    assert not (tmp_path / "toys.csv.part").exists()
