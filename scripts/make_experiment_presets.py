@@ -347,6 +347,8 @@ geometry = {{ shape = "cylinder", radius_cm = 5.6, height_cm = 33.0 }}   # [ASSU
 
 [exposure]
 protons_on_target = 1.76e23          # [code] = 7.48 GWh, 308.1 live days (INPUTS 12.1)
+live_days = 308.1                    # [code] the paper's live time (the flux is per live second; without it the
+                                     # live time would follow from 7.48 GWh at the nominal 1.4 MW: 223 days)
 
 [physics]
 # Package defaults (Helm form factor, radiative-corrected couplings, true nuclear masses); the 2017 prediction

@@ -90,8 +90,10 @@ def pion_dar_source(*, facility: str, distance_m: float, protons=None, beam_ener
     live_s = None if live_days is None else live_days * 86400.0
     pot = protons_on_target(protons=protons, beam_energy_gwh=beam_energy_gwh, beam_power_mw=power,
                             live_time_s=live_s, proton_energy_gev=ep)
-    if live_s is None:  # live time implied by the beam energy at the nominal power
-        live_s = pot * ep * 1e3 * JOULE_PER_MEV / (power * 1e6)
+    live_nominal_s = pot * ep * 1e3 * JOULE_PER_MEV / (power * 1e6)  # the beam energy delivered at the nominal power
+    live_from = "exposure.live_days" if live_s is not None else "beam energy / nominal beam power"
+    if live_s is None:
+        live_s = live_nominal_s
     fluence = r * pot / (4.0 * np.pi * (distance_m * 100.0) ** 2)
     flux = fluence / live_s
     e = np.linspace(0.0, E_MICHEL_MAX_MEV, n_grid)
@@ -105,6 +107,7 @@ def pion_dar_source(*, facility: str, distance_m: float, protons=None, beam_ener
     )
     exposure = {"protons_on_target": pot, "proton_energy_gev": ep, "beam_power_mw": power,
                 "beam_energy_gwh": pot * ep * 1e3 * JOULE_PER_MEV / 3.6e12, "distance_m": distance_m,
-                "nu_per_proton_per_flavour": r, "facility": fac.name}
+                "nu_per_proton_per_flavour": r, "facility": fac.name, "live_days": live_s / 86400.0,
+                "live_days_from": live_from, "live_days_at_nominal_power": live_nominal_s / 86400.0}
     return Source("pion_dar", comps, live_s, fac.rep_rate_hz if rep_rate_hz is None else rep_rate_hz,
                   pulse or fac.pulse, exposure)

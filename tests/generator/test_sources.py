@@ -153,3 +153,17 @@ def test_solar_components_and_b8_mean():
     ends = {c.name: c.e_max_mev for c in src.components if not c.is_line}
     assert ends["pp"] == pytest.approx(0.4234, abs=1e-3)
     assert ends["n13"] == pytest.approx(1.199, abs=1e-3) and ends["o15"] == pytest.approx(1.732, abs=1e-3)
+
+
+def test_pot_preset_takes_the_papers_live_time_and_reports_the_nominal_one():
+    # COHERENT CsI 2017 (Science 357, 1123): 1.76e23 POT = 7.48 GWh over 308.1 live days; at the nominal 1.4 MW
+    # the same beam energy would take 223 days, and the mean flux would come out 38 % high.
+    from generator.config import load_config
+    from generator.experiment import Experiment
+
+    src = Experiment.from_config(load_config(preset="coherent_csi_2017")).source
+    ex = src.exposure
+    assert ex["live_days"] == pytest.approx(308.1) and ex["live_days_from"] == "exposure.live_days"
+    assert ex["live_days_at_nominal_power"] == pytest.approx(7.48e3 / 1.4 / 24, rel=0.01)
+    c = src.components[0]
+    assert c.flux_cm2_s == pytest.approx(c.fluence_cm2 / (308.1 * 86400.0))
