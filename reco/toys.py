@@ -87,6 +87,15 @@ def _one_toy(i: int):
     return i, f.mu_cevns, f.mu_cevns_err, z, int(np.count_nonzero(res["keep"] & (cols["origin"] == 0)))
 
 
+def _init_worker(*args):
+    """A pool worker ignores Ctrl-C: the parent alone handles it, cancels the queue and ends the workers (a SIGINT
+    to the process group would otherwise print a traceback from every worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_state(*args)
+
+
 def _init_state(gen_cfg, det, reco_cfg, templates, template_meta, seed):
     """Build a worker's state once: sampler tables, detector chain, templates."""
     from detsim.simulate import STAGE_COLUMNS
@@ -111,12 +120,19 @@ def run_toys(gen_cfg: Config, det: DetectorConfig, reco_cfg: RecoConfig, templat
     if workers > 1 and n_toys > 1:
         # spawn, not fork: forking a process whose OpenMP/numba threads have started is unsafe
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_state,
-                                 initargs=args) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=args)
+        try:
             for fut in as_completed([pool.submit(_one_toy, i) for i in range(n_toys)]):
                 i, *vals = fut.result()
                 out[i] = vals
                 bar.update(1)
+        except BaseException:  # Ctrl-C or a failed toy: drop the queue and end the workers now
+            for proc in list((pool._processes or {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            bar.close()
+            raise
+        pool.shutdown()
     else:
         _init_state(*args)
         for i in range(n_toys):

@@ -134,3 +134,26 @@ def test_toys_csv_has_one_row_per_toy(tmp_path):
     assert [float(r["mu"]) for r in rows] == [0.9, 1.1, 1.0]
     assert [r["significance"] for r in rows] == ["5.2", "", "6.1"]  # undefined stays empty, not a number
     assert not (tmp_path / "toys.csv.part").exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_toy_run_quickly_with_exit_130(tmp_path):
+    import os
+    import signal
+    import time
+
+    code = "import sys; from reco.cli import run_main; sys.exit(run_main(sys.argv[1:]))"
+    proc = subprocess.Popen([sys.executable, "-c", code, "-o", str(tmp_path / "run"), "--quiet", "--toys", "100000",
+                             "--set", "reco.template_events=20000", "--threads", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 240
+    while time.time() < deadline and not (tmp_path / "run" / "reco.h5").exists():  # the toys start after reco
+        time.sleep(0.2)
+    time.sleep(4.0)
+    t0 = time.time()
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+    out, err = proc.communicate(timeout=60)
+    assert time.time() - t0 < 10
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not (tmp_path / "run" / "toys.csv").exists()
