@@ -21,7 +21,7 @@ def detsim_main(argv=None) -> int:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override a detector key, e.g. --set hpge.fano=0.12 (repeatable)")
     p.add_argument("--seed", type=int, help="seed (default: the generator's)")
-    p.add_argument("--threads", type=int, help="threads (default 2)")
+    p.add_argument("--threads", type=int, help="threads (default: all cores, NUMBA_NUM_THREADS)")
     p.add_argument("--chunks", help="simulate only the run's chunks START:STOP held by the input (job arrays)")
     p.add_argument("--list-detectors", action="store_true", help="list detector presets and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -150,6 +150,8 @@ def load_detector(name_or_path: str | Path, overrides=()) -> DetectorConfig:
     path = Path(name_or_path)
     if not path.is_file():
         preset = data_path("detectors", f"{name_or_path}.toml")
+        if not preset.is_file() and (path.suffix == ".toml" or len(path.parts) > 1):
+            raise ConfigError(f"detector file {str(name_or_path)!r} does not exist")
         if not preset.is_file():
             raise ConfigError(f"unknown detector {str(name_or_path)!r}; presets: {', '.join(list_detectors())}")
         path = preset

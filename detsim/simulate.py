@@ -14,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from generator import __version__
+from generator._validate import resolve_threads
 from generator.eventfile import EventReader, EventWriter
 from generator.sampler import EVENT_COLUMNS_TRUTH
 
@@ -169,7 +170,7 @@ def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int
     columns.update(chain.provides)
     if "triggered" not in columns:
         columns["triggered"] = (np.bool_, "")
-    threads = max(1, threads or 2)
+    threads = resolve_threads(threads)
     t = det.timing
     windows = BeamWindows(t.on_start_ns, t.on_length_ns, t.off_start_ns, t.off_length_ns)
     if gm.get("pulsed"):

@@ -19,6 +19,19 @@ class ConfigError(ValueError):
     """A configuration value is missing, unknown or out of range; the message names the key."""
 
 
+def resolve_threads(threads: int | None) -> int:
+    """The one thread default of every tool: all cores numba may use (NUMBA_NUM_THREADS); 1..that otherwise."""
+    import numba
+
+    limit = numba.config.NUMBA_NUM_THREADS
+    if threads is None:
+        return limit
+    if not 1 <= int(threads) <= limit:
+        raise ConfigError(f"--threads {threads}: allowed 1..{limit} (default: all {limit} cores; "
+                          "set NUMBA_NUM_THREADS for more)")
+    return int(threads)
+
+
 def option(default=dataclasses.MISSING, *, unit: str = "", doc: str = "", allowed=None,
            gt=None, ge=None, lt=None, le=None, default_factory=dataclasses.MISSING):
     meta = {"unit": unit, "doc": doc, "allowed": allowed, "gt": gt, "ge": ge, "lt": lt, "le": le}

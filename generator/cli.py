@@ -166,7 +166,7 @@ def generate_main(argv=None) -> int:
     mode.add_argument("--pseudo-experiment", action="store_true",
                       help="draw the number of events from the Poisson of the expected count (weight 1)")
     p.add_argument("--seed", type=int, help="the run's seed (default: generator.seed of the config)")
-    p.add_argument("--threads", type=int, help="threads (default: all cores)")
+    p.add_argument("--threads", type=int, help="threads (default: all cores, NUMBA_NUM_THREADS)")
     p.add_argument("--chunks", help="process only chunks START:STOP of the run (for job arrays)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)

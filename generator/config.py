@@ -460,7 +460,13 @@ def read_raw(config: str | Path | None = None, preset: str | None = None) -> tup
 def load_config(config: str | Path | None = None, *, preset: str | None = None,
                 overrides: list[str] | tuple[str, ...] = ()) -> Config:
     """Load, override and validate a configuration (file path or preset name)."""
-    raw, _ = read_raw(config, preset)
+    raw, path = read_raw(config, preset)
     for o in overrides:
         apply_override(raw, o)
+    src = raw.get("source")
+    if isinstance(src, dict) and src.get("kind") == "table" and isinstance(src.get("file"), str):
+        # a table's path is written relative to the configuration file that names it, not to the working directory
+        f = Path(src["file"]).expanduser()
+        if not f.is_absolute():
+            src["file"] = str((Path(path).resolve().parent / f))
     return config_from_dict(raw)

@@ -11,7 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from ._validate import ConfigError
+from ._validate import ConfigError, resolve_threads
 from .config import Config
 from .eventfile import EventWriter
 from .experiment import Experiment
@@ -87,10 +87,7 @@ def generate(cfg: Config, output, *, n_events=None, seed=None, mode=None, thread
              progress: bool | None = None) -> dict:
     """Generate events of ``cfg`` into ``output`` (.h5 or .root); return the file's metadata."""
     plan = plan_run(cfg, n_events=n_events, seed=seed, mode=mode, chunks=chunks)
-    threads = threads or numba.config.NUMBA_NUM_THREADS
-    if threads < 1 or threads > numba.config.NUMBA_NUM_THREADS:
-        raise ConfigError(f"--threads {threads}: allowed 1..{numba.config.NUMBA_NUM_THREADS} "
-                          "(set NUMBA_NUM_THREADS for more)")
+    threads = resolve_threads(threads)
     numba.set_num_threads(threads)
     tables = plan.tables
     columns = {k: v for k, v in EVENT_COLUMNS_TRUTH.items()}

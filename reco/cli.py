@@ -73,7 +73,7 @@ def run_main(argv=None) -> int:
                                 "detsim -> reco, with plots and a summary (JSON and text).")
     add_config_arguments(p)
     p.add_argument("-o", "--output", default="cevns_run", help="output directory (default: cevns_run)")
-    p.add_argument("--threads", type=int, help="threads (default: all cores)")
+    p.add_argument("--threads", type=int, help="threads and toy workers (default: all cores, NUMBA_NUM_THREADS)")
     p.add_argument("--toys", type=int, help="run a toy ensemble of this many pseudo-experiments")
     p.add_argument("--seed", type=int, help="the run's seed")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from detsim.config import detector_from_dict, load_detector, to_dict
+from generator._validate import resolve_threads
 from detsim.simulate import simulate_detector
 from generator.config import Config
 from generator.eventfile import EventReader
@@ -95,7 +96,7 @@ def run_chain(cfg: Config, outdir, *, threads: int | None = None, toys: int | No
         tr = EventReader(tmpl_det)
         cols, _ = tr.read(jagged=[])
         templates = Templates.from_columns(cols, tr.metadata, rc)
-        ens = run_toys(cfg, det, rc, templates, tr.metadata, n_toys, seed, workers=max(1, threads or 2),
+        ens = run_toys(cfg, det, rc, templates, tr.metadata, n_toys, seed, workers=resolve_threads(threads),
                        progress=progress)
         summary["toys"] = ens.summary()
         _write_toys_csv(outdir / "toys.csv", ens)

@@ -197,3 +197,13 @@ def test_beam_windows_inside_a_long_pulse_are_refused(tmp_path, capsys):
     wide = ["--set", "timing.on_start_ns=-1500000", "--set", "timing.on_length_ns=3000000",
             "--set", "timing.off_start_ns=-9000000", "--set", "timing.off_length_ns=3000000"]
     assert detsim_main([str(tmp_path / "ess.h5"), "--detector", "cryocsi", "-o", out, "--quiet", *wide]) == 0
+
+
+def test_missing_detector_file_is_reported_as_a_missing_file():
+    from detsim.config import load_detector
+    from generator._validate import ConfigError
+
+    with pytest.raises(ConfigError, match="detector file 'missing.toml' does not exist"):
+        load_detector("missing.toml")
+    with pytest.raises(ConfigError, match="unknown detector 'nosuch'"):
+        load_detector("nosuch")

@@ -83,3 +83,25 @@ def test_unverified_facility_yield_must_be_given(tmp_path):
     assert r.returncode == 2 and "source.nu_per_proton_per_flavour is required for facility 'ess'" in r.stderr
     r = run(str(cfg), "--set", "source.nu_per_proton_per_flavour=0.3", "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["expected_events"] > 0
+
+
+def test_table_path_is_relative_to_the_configuration_file(tmp_path):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "flux.csv").write_text("enu_mev,flux\n1.0,5\n10.0,2\n50.0,0.1\n")
+    cfg = tmp_path / "conf" / "t.toml"
+    cfg.write_text('[source]\nkind = "table"\nfile = "flux.csv"\nnu_pdg = 12\n'
+                   '[target]\nmaterial = "Ar"\nmass_kg = 1.0\n[exposure]\nlive_days = 1.0\n')
+    r = subprocess.run([sys.executable, "-c", "import sys; from generator.cli import rate_main; "
+                        "sys.exit(rate_main(sys.argv[1:]))", str(cfg), "--json"], capture_output=True, text=True,
+                       timeout=120, cwd=tmp_path)  # the working directory is not the configuration's
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["expected_events"] > 0
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "100000"])
+def test_threads_outside_the_cores_are_refused(value):
+    from generator._validate import ConfigError, resolve_threads
+
+    with pytest.raises(ConfigError, match=f"--threads {value}: allowed 1"):
+        resolve_threads(int(value))
+    assert resolve_threads(None) >= 1
