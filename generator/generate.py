@@ -108,7 +108,12 @@ def generate(cfg: Config, output, *, n_events=None, seed=None, mode=None, thread
             for k, block in enumerate(blocks):
                 events = pending.result()
                 pending = ahead.submit(draw, blocks[k + 1]) if k + 1 < len(blocks) else None
-                writer.write(events)
+                # one write per chunk, whatever the thread count: the HDF5 layout (the order in which storage
+                # chunks are allocated) then depends on the chunks alone, and the file is byte-identical
+                start = 0
+                for size in plan.sizes[block]:
+                    writer.write({name: col[start:start + size] for name, col in events.items()})
+                    start += int(size)
                 bar.update(int(plan.sizes[block].sum()))
         meta = writer.close(run_metadata(plan))
     return meta

@@ -207,3 +207,16 @@ def test_missing_detector_file_is_reported_as_a_missing_file():
         load_detector("missing.toml")
     with pytest.raises(ConfigError, match="unknown detector 'nosuch'"):
         load_detector("nosuch")
+
+
+def test_detsim_hdf5_is_byte_identical_for_one_and_two_threads(tmp_path):
+    from detsim.config import load_detector
+    from detsim.simulate import simulate_detector
+    from generator.config import load_config
+    from generator.generate import generate
+
+    cfg = load_config(preset="sns_csi", overrides=["generator.chunk_size=10000"])
+    generate(cfg, tmp_path / "g.h5", n_events=40_000, progress=False)
+    for t in (1, 2):
+        simulate_detector(tmp_path / "g.h5", tmp_path / f"d{t}.h5", load_detector("cryocsi"), threads=t, progress=False)
+    assert (tmp_path / "d1.h5").read_bytes() == (tmp_path / "d2.h5").read_bytes()

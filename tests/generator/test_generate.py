@@ -47,6 +47,8 @@ def test_identical_for_one_and_two_threads(tmp_path):
     for k in ea:
         np.testing.assert_array_equal(ea[k], eb[k])
     assert a["provenance_hash"] == b["provenance_hash"]
+    # byte for byte: one HDF5 write per chunk whatever the thread count, and no object timestamps
+    assert (tmp_path / "a.h5").read_bytes() == (tmp_path / "b.h5").read_bytes()
 
 
 @pytest.mark.parametrize("splits", [[(0, 5)], [(0, 2), (2, 5)], [(0, 1), (1, 3), (3, 4), (4, 5)]])
