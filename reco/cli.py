@@ -34,7 +34,7 @@ def reco_main(argv=None) -> int:
         raw = reco_settings(args.input, args.config, args.overrides)
         summary = reconstruct(args.input, args.output, reco_from_dict(raw), templates=args.templates,
                               outdir=Path(args.output).parent)
-        print((Path(args.output).parent / "summary.txt").read_text(), end="")
+        print((Path(args.output).parent / "summary.txt").read_text(encoding="utf-8"), end="")
         return 0 if summary else 1
 
     return run_cli("cevns-reco", body)
@@ -98,7 +98,7 @@ def run_main(argv=None) -> int:
 
             run_released(cfg, args.output, asimov=args.asimov, toys=args.toys, seed=args.seed,
                          progress=False if args.quiet else None)
-            print((Path(args.output) / "summary.txt").read_text(), end="")
+            print((Path(args.output) / "summary.txt").read_text(encoding="utf-8"), end="")
             print(f"\nfiles and plots in {args.output}/")
             return 0
         if args.asimov:
@@ -106,7 +106,7 @@ def run_main(argv=None) -> int:
                               "for other presets set reco.data = \"asimov\"")
         run_chain(cfg, args.output, threads=args.threads, toys=args.toys, seed=args.seed,
                   progress=False if args.quiet else None)
-        print((Path(args.output) / "summary.txt").read_text(), end="")
+        print((Path(args.output) / "summary.txt").read_text(encoding="utf-8"), end="")
         print(f"\nfiles and plots in {args.output}/")
         return 0
 

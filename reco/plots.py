@@ -13,7 +13,8 @@ import numpy as np  # noqa: E402
 __all__ = ["plot_all"]
 
 COLOURS = {"cevns": "tab:blue", "ssb": "tab:gray", "brn": "tab:orange", "nin": "tab:green"}
-LABELS = {"cevns": "CEvNS", "ssb": "steady-state", "brn": "beam-related n", "nin": "nu-induced n"}
+LABELS = {"cevns": "CEvNS", "ssb": "steady state", "brn": "beam-related n", "nin": "ν-induced n"}
+BEAM_BACKGROUNDS = ("brn", "nin")  # in time with the beam: the off-beam window does not remove them
 
 
 def _stack(ax, edges, parts, data=None, data_label="data", xlabel="", ylabel="events / bin"):
@@ -53,7 +54,7 @@ def plot_all(outdir: Path, templates: dict, data: dict, layout, excess: dict, ti
         fig, ax = plt.subplots(figsize=(6, 4))
         parts = {n: scale[n] * h["on"].values().sum(axis=0) for n, h in templates.items()}
         d = sum(h["on"].values().sum(axis=0) for h in data.values())
-        _stack(ax, layout.time_edges / 1000.0, parts, d, xlabel="time after the proton pulse [us]")
+        _stack(ax, layout.time_edges / 1000.0, parts, d, xlabel="time after the proton pulse [µs]")
         ax.set_title(f"{title}: arrival times in the on-beam window", fontsize=9)
         files.append(str(outdir / "time_distribution.png"))
         fig.tight_layout()
@@ -63,14 +64,24 @@ def plot_all(outdir: Path, templates: dict, data: dict, layout, excess: dict, ti
     fig, ax = plt.subplots(figsize=(6, 4))
     edges = np.asarray(excess["energy_edges"])
     centres = 0.5 * (edges[1:] + edges[:-1])
-    ax.errorbar(centres, excess["excess"], yerr=excess["excess_err"], fmt="ko", ms=3, label="on - scaled off")
-    sig = templates["cevns"]["on"].values()
-    sig = sig.sum(axis=1) if sig.ndim == 2 else sig
-    ax.stairs(sig, edges, color=COLOURS["cevns"], label="CEvNS expectation (SM)")
+    ax.errorbar(centres, excess["excess"], yerr=excess["excess_err"], fmt="ko", ms=3, label="on − scaled off")
+    # what on − off still contains: CEvNS and the backgrounds that arrive with the beam
+    bottom = np.zeros(len(edges) - 1)
+    for name in ("cevns",) + BEAM_BACKGROUNDS:
+        if name not in templates:
+            continue
+        v = templates[name]["on"].values()
+        v = scale[name] * (v.sum(axis=1) if v.ndim == 2 else v)
+        if v.sum() <= 0:
+            continue
+        fit_note = " (fitted)" if fit_mu else " (expected)"
+        ax.stairs(bottom + v, edges, baseline=bottom, fill=True, alpha=0.6, color=COLOURS[name],
+                  label=LABELS[name] + fit_note)
+        bottom = bottom + v
     ax.axhline(0, color="0.6", lw=0.8)
     ax.set_xlabel("reconstructed energy [keVee]")
     ax.set_ylabel("events / bin")
-    ax.set_title(f"{title}: excess {excess['total']:.1f} +- {excess['total_err']:.1f}", fontsize=9)
+    ax.set_title(f"{title}: excess {excess['total']:.1f} ± {excess['total_err']:.1f}", fontsize=9)
     ax.legend(frameon=False, fontsize=8)
     files.append(str(outdir / "on_minus_off.png"))
     fig.tight_layout()

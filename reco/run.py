@@ -104,9 +104,9 @@ def run_chain(cfg: Config, outdir, *, threads: int | None = None, toys: int | No
     write_summary(outdir, summary)
     if "toys" in summary:
         t = summary["toys"]
-        with (outdir / "summary.txt").open("a") as f:
-            f.write(f"\n  toys: {t['n_valid']}/{t['n_toys']} valid; bias {t['bias']:+.3f} +- {t['bias_err']:.3f}; "
-                    f"pull mean {t['pull_mean']:+.3f}, width {t['pull_width']:.3f} +- {t['pull_width_err']:.3f}; "
+        with (outdir / "summary.txt").open("a", encoding="utf-8") as f:
+            f.write(f"\n  toys: {t['n_valid']}/{t['n_toys']} valid; bias {t['bias']:+.3f} ± {t['bias_err']:.3f}; "
+                    f"pull mean {t['pull_mean']:+.3f}, width {t['pull_width']:.3f} ± {t['pull_width_err']:.3f}; "
                     f"68 % coverage {t['coverage_68']:.3f}; median significance "
                     f"{'undefined' if t['significance_median'] is None else format(t['significance_median'], '.2f')}\n")
     (outdir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=float))

@@ -192,7 +192,7 @@ def write_summary(outdir: Path, summary: dict) -> None:
                      f"{summary['observed_on_by_origin_truth'][n]:10.2f}")
     om = summary["on_minus_off"]
     lines.append("")
-    lines.append(f"  on - {om['scale']:.3g} x off = {om['total']:.2f} +- {om['total_err']:.2f}  "
+    lines.append(f"  on - {om['scale']:.3g} x off = {om['total']:.2f} ± {om['total_err']:.2f}  "
                  f"(on {om['on']:.1f}, off {om['off']:.1f})")
     if "fit" in summary:
         lines.append(f"  fitted CEvNS: sigma_meas / sigma_SM = {summary['sigma_meas_over_sigma_sm']:.3f} ± "
@@ -203,10 +203,10 @@ def write_summary(outdir: Path, summary: dict) -> None:
         else:
             lines.append(f"  significance against no CEvNS: {z:.2f} σ")
         if "flux_averaged_xsec_measured_cm2" in summary:
-            lines.append(f"  flux-averaged cross section: {summary['flux_averaged_xsec_measured_cm2']:.3e} +- "
+            lines.append(f"  flux-averaged cross section: {summary['flux_averaged_xsec_measured_cm2']:.3e} ± "
                          f"{summary['flux_averaged_xsec_measured_err_cm2']:.3e} cm^2 (SM "
                          f"{summary['flux_averaged_xsec_sm_cm2']:.3e})")
-    (outdir / "summary.txt").write_text("\n".join(lines) + "\n")
+    (outdir / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 ORIGIN_LABEL = {"cevns": "CEvNS", "ssb": "steady-state background", "brn": "beam-related neutrons",
