@@ -29,10 +29,12 @@ Chain (one step each)
 4. ``scint_trigger``: charge_pe >= threshold_pe, a coincidence of >= coincidence_pe PE in each array if
    asked, and an optional logistic acceptance a/(1+exp(-k(x-x0))) + d in PE (COHERENT CsI form).
 
-Light yields measured with SiPMs already contain the mean crosstalk factor 1/(1-lambda) (INPUTS 10): with
-``ly_includes_crosstalk = true`` the primary mean is LY x (1-lambda), so the simulated mean PE equals the
-measured LY x E_ee and crosstalk is not counted twice. Afterpulses inside the window are not removed from
-a measured LY (they add p_ap/(1-lambda)-ish per PE; set p_ap = 0 to reproduce a LY exactly).
+Light yields measured with SiPMs already contain the SiPMs' correlated noise (INPUTS 10): the mean crosstalk
+factor 1/(1-lambda) and the afterpulses that land in the window (p_ap per fired cell, a fraction
+P(T + D < W)/P(T < W) of them inside). With ``ly_includes_crosstalk = true`` the primary mean is divided by
+both, so the mean of the light's PE (scintillation, crosstalk, afterpulse) equals the measured LY x E_ee x the
+light's window fraction, and neither effect is counted twice. Dark counts and afterglow are not light: they
+come on top (a LY measurement subtracts them with the baseline).
 
 Not modelled: position dependence of light collection, SiPM cell saturation and recovery, delayed
 crosstalk, PMT afterpulse spectra, energy dependence of the LAr singlet fraction, pile-up between events.
@@ -52,7 +54,7 @@ from generator.eventfile import Jagged
 from .chain import Step
 
 __all__ = ["KernelParams", "PhotosensorConfig", "ScintillatorConfig", "ScintPSDConfig", "TimeProfileConfig",
-           "borel_cdf", "borel_pmf", "generalised_poisson_moments", "kernel_params", "mean_primary_pe", "metadata",
+           "afterpulse_window_ratio", "borel_cdf", "borel_pmf", "generalised_poisson_moments", "kernel_params", "mean_primary_pe", "metadata",
            "photodetect", "photodetect_loop", "photodetect_numpy", "prompt_fraction", "scintillator_steps",
            "section_class", "steps", "time_cdf"]
 
@@ -139,7 +141,8 @@ class ScintillatorConfig:
     pde: float = option(1.0, doc="photon detection efficiency (light collection x PDE/QE) for photons_per_kevee",
                         gt=0, le=1)
     ly_includes_crosstalk: bool = option(False, doc="the PE/keVee light yield was measured with these SiPMs and "
-                                         "already contains the crosstalk factor 1/(1-lambda)")
+                                         "already contains their correlated noise: the crosstalk factor "
+                                         "1/(1-lambda) and the afterpulses in the window")
     intrinsic_resolution: float = option(0.0, doc="relative Gaussian spread of the mean light per event "
                                          "(excess over Poisson)", ge=0, le=1)
     nonproportionality_kevee: list[float] = option(default_factory=tuple, unit="keVee",
@@ -274,14 +277,33 @@ def kernel_params(sc: ScintillatorConfig) -> KernelParams:
                         sc.window_ns, prompt, ps.spe_resolution, sc.pe_time_reference == "beam")
 
 
+def afterpulse_window_ratio(sc: ScintillatorConfig) -> float:
+    """Afterpulses inside the window per fired cell inside it, per unit afterpulse probability (NR profile):
+    P(T + D < W) / P(T < W) with T the scintillation delay and D ~ Exp(afterpulse_tau_ns)."""
+    tp, w_ns, tau_ap = sc.time_profile, sc.window_ns, sc.photosensor.afterpulse_tau_ns
+    weights = tp.weights(False)
+    both = 0.0
+    for wk, tk in zip(weights, tp.decay_times_ns, strict=True):
+        if abs(tk - tau_ap) < 1e-9 * tk:  # Gamma(2, tau): P(T + D < W) = 1 - e^{-x}(1 + x)
+            x = w_ns / tk
+            both += wk * -(np.expm1(-x) + x * np.exp(-x))
+        else:  # hypoexponential CDF
+            both += wk * (1.0 - (tk * np.exp(-w_ns / tk) - tau_ap * np.exp(-w_ns / tau_ap)) / (tk - tau_ap))
+    inside = float(time_cdf(w_ns, tp.decay_times_ns, weights))
+    return float(both) / inside if inside > 0 else 0.0
+
+
 def mean_primary_pe(sc: ScintillatorConfig, e_kevee):
-    """Mean primary PE (before crosstalk) for energies in keVee: LY x E x nonproportionality [x (1-lambda)]."""
+    """Mean primary PE (before crosstalk) for energies in keVee: LY x E x nonproportionality, and, for a light yield
+    measured with these SiPMs, divided by the correlated-noise gain it already contains: the crosstalk factor
+    1/(1-lambda) and the afterpulses in the window (1 + p_ap x afterpulse_window_ratio)."""
     e = np.asarray(e_kevee, dtype=np.float64)
     rel = np.interp(e, sc.nonproportionality_kevee, sc.nonproportionality_rel) if sc.nonproportionality_kevee \
         else 1.0
     mu = sc.light_yield * e * rel
     if sc.ly_includes_crosstalk:
-        mu = mu * (1.0 - sc.photosensor.crosstalk_lambda)
+        ps = sc.photosensor
+        mu = mu * (1.0 - ps.crosstalk_lambda) / (1.0 + ps.afterpulse_probability * afterpulse_window_ratio(sc))
     return mu
 
 
@@ -622,6 +644,8 @@ def metadata(det, gen_meta: dict) -> dict:
                        for k, e in (("nr", False), ("er", True))}
     out = {"photosensor": ps.kind, "primary_pe_per_kevee": prim, "crosstalk_factor": cells,
            "pe_per_kevee_with_crosstalk": prim * cells,
+           "pe_per_kevee_with_correlated_noise": prim * cells * (1.0 + ps.afterpulse_probability
+                                                                 * afterpulse_window_ratio(sc)),
            "afterpulses_per_primary_pe": ps.afterpulse_probability * cells,
            "light_in_window_fraction": light_in_window,
            "dark_pe_per_window": ps.total_dark_rate_hz * width * 1e-9 * cells,

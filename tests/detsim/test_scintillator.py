@@ -265,7 +265,9 @@ def test_presets_load_with_metadata():
         meta = det.module.metadata(det, {})["scintillator"]
         assert meta["pe_per_kevee_with_crosstalk"] > 0
     cryo = load_detector("cryocsi").module.metadata(load_detector("cryocsi"), {})["scintillator"]
-    assert cryo["pe_per_kevee_with_crosstalk"] == pytest.approx(43.0)  # measured SiPM LY reproduced, not 43/(1-l)
+    # the measured SiPM LY is reproduced with the correlated noise it contains (not 43/(1-l) or 43 + afterpulses)
+    assert cryo["pe_per_kevee_with_correlated_noise"] == pytest.approx(43.0)
+    assert cryo["pe_per_kevee_with_crosstalk"] < 43.0
     nai = load_detector("nai")
     n = 1000
     cols = {"t_nr_kev": np.full(n, 10.0), "target_z": np.where(np.arange(n) % 2, 11, 53).astype(np.int16),
@@ -325,7 +327,7 @@ def test_jagged_pe_times_round_trip_hdf5_and_root(sns_files):
         np.testing.assert_array_equal(j1["pe"].fields[k], j2["pe"].fields[k], err_msg=k)
     np.testing.assert_array_equal(j1["pe"].counts, c1["num_pe"])
     assert h5.metadata["jagged"]["pe"]["time_ns"] == "ns"
-    assert h5.metadata["scintillator"]["pe_per_kevee_with_crosstalk"] == pytest.approx(43.0)
+    assert h5.metadata["scintillator"]["pe_per_kevee_with_correlated_noise"] == pytest.approx(43.0)
     # beam reference: each PE time = event time within the pulse + scintillation delay (>= 0, < window)
     ev = np.repeat(np.arange(len(c1["num_pe"])), c1["num_pe"])
     delay = j1["pe"].fields["time_ns"].astype(np.float64) - c1["time_ns"][ev]
@@ -368,3 +370,32 @@ def test_lar_stage_er_background_vs_cevns_f90(tmp_path):
         f90 = c["f90"][sel]
         assert f90.mean() == pytest.approx(expected, abs=0.02)
     assert c["psd_pass"][er].mean() < 0.01 < 0.5 < c["psd_pass"][~er & (c["num_pe"] >= 30)].mean()
+
+
+def test_measured_light_yield_counts_crosstalk_and_afterpulses_once():
+    # A LY measured with the SiPMs (CryoCsI: 43 PE/keVee, Ding et al. arXiv:2201.00483) contains their correlated
+    # noise: the mean of scintillation + crosstalk + afterpulse PE must be LY x E_ee x (light in the window).
+    from detsim.scintillator import afterpulse_window_ratio, time_cdf
+
+    lam, p_ap, tau_ap, ly, e, n, window = 0.15, 0.05, 200.0, 43.0, 0.3, 100_000, 5000.0
+    det = detector(scint={"light_yield": ly, "ly_includes_crosstalk": True, "window_ns": window},
+                   photosensor={"crosstalk_lambda": lam, "afterpulse_probability": p_ap, "afterpulse_tau_ns": tau_ap},
+                   time_profile={"decay_times_ns": [1015.0], "weights_nr": [1.0]})
+    sc = det.scintillator
+    # the in-window afterpulse ratio against a direct integration of P(T + D < W) / P(T < W)
+    t = np.linspace(0.0, window, 200_001)
+    dens = np.exp(-t / 1015.0) / 1015.0 * -np.expm1(-(window - t) / tau_ap)
+    from scipy.integrate import trapezoid
+
+    direct = trapezoid(dens, t) / time_cdf(window, [1015.0], [1.0])
+    assert afterpulse_window_ratio(sc) == pytest.approx(direct, rel=1e-6)
+    cols = {"t_nr_kev": np.full(n, e / 0.1), "target_z": np.full(n, 55, np.int16), "target_a": np.full(n, 133, np.int16),
+            "time_ns": np.zeros(n)}
+    out, jag = Chain(scintillator_steps(det), {k: EVENT_COLUMNS_TRUTH[k] for k in cols}).run(np.random.default_rng(3),
+                                                                                             cols)
+    pe = jag["pe"]
+    light = np.isin(pe.fields["kind"], (0, 1, 2)).astype(float)
+    per_event = np.bincount(np.repeat(np.arange(n), pe.counts), weights=light, minlength=n)
+    expected = ly * e * float(time_cdf(window, [1015.0], [1.0]))
+    assert per_event.mean() == pytest.approx(expected, abs=5 * per_event.std() / np.sqrt(n))
+    assert per_event.mean() == pytest.approx(expected, rel=0.01)  # the old double counting was +3.5 %
