@@ -33,7 +33,8 @@ Fluctuations (``GetQuanta``, ``default_NRERWidthsParam``)
     (NEST v2.4.0 as transcribed by XENONnT/appletree). ER is not used for CEvNS signals.
 
 Detector (standard two-phase TPC relations, as in NEST ``GetS1``/``GetS2``)
-    S1: N_phd ~ Binom(N_ph, g1_phd); each detected photon gives 1 + Bernoulli(P_dphe) PE; area = N_PE +
+    S1: N_phd ~ Binom(N_ph, g1_phd); each detected photon gives 1 + Bernoulli(P_dphe) PE, each PE seen with
+        the single-PE acceptance (NEST sPEeff, raised by PMT occupancy as in GetS1); area = N_PE +
         Gauss(0, sigma_spe sqrt(N_PE)); an n-fold coincidence is required, drawing a PMT (uniform among
         n_pmts) for each detected photon; s1_pass = coincidence and S1 >= s1_threshold_pe.
         g1[PE/photon] = g1_phd (1 + P_dphe).
@@ -113,6 +114,9 @@ class XenonConfig:
     g1_phd: float = option(0.12, unit="phd/photon", doc="photon detection efficiency g1 (detected photons)",
                            gt=0, le=1)
     p_dphe: float = option(0.2, doc="double-photoelectron emission probability", ge=0, lt=1)
+    spe_efficiency: float = option(1.0, doc="single-photoelectron acceptance (NEST sPEeff): a detected photon's PE "
+                                   "is seen with this probability, raised by PMT occupancy as in NEST's GetS1; "
+                                   "applied on top of g1_phd", gt=0, le=1)
     spe_resolution: float = option(0.4, unit="PE", doc="single-PE area resolution (Gaussian sigma)", ge=0)
     n_pmts: int = option(400, doc="number of active PMTs (S1 coincidence)", ge=1)
     s1_coincidence: int = option(3, doc="S1 needs photons in at least this many PMTs", ge=1)
@@ -144,8 +148,10 @@ class XenonConfig:
 
     @property
     def g1_pe(self) -> float:
-        """g1 in PE per photon: g1_phd (1 + P_dphe)."""
-        return self.g1_phd * (1.0 + self.p_dphe)
+        """g1 in PE per photon: g1_phd (eff + P_dphe (2 eff - eff^2)) with eff the SPE acceptance (the second PE of
+        a photon is seen when the first is, or on its own draw: NEST GetS1); g1_phd (1 + P_dphe) at eff = 1."""
+        eff = self.spe_efficiency
+        return self.g1_phd * (eff + self.p_dphe * (2.0 * eff - eff * eff))
 
     @property
     def g2_pe(self) -> float:
@@ -785,26 +791,36 @@ class QuantaModel:
 # --- detector response kernels -------------------------------------------------------------------------------
 
 @numba.njit(**NO_REFCOUNT)
-def _s1_kernel(state, nph, g1, p_dphe, spe_res, coincidence, threshold_pe, seen, out_phd, out_pe, out_pass):
-    """S1 per event: detected photons (g1), double-photoelectron emission, area with the SPE resolution, and
-    out_pass = n-fold coincidence and area (as stored) >= threshold. ``seen``: zeros, one per PMT (the stamp of
-    the last event that hit it)."""
+def _s1_kernel(state, nph, g1, p_dphe, spe_eff, spe_res, coincidence, threshold_pe, seen, out_phd, out_pe,
+               out_pass):
+    """S1 per event: detected photons (g1), double-photoelectron emission, the single-PE acceptance (NEST
+    GetS1: eff raised by occupancy, eff + (1 - eff) N_hits / (2 n_PMTs); a photon's second PE is seen if its first
+    is, else with eff), area with the SPE resolution, and out_pass = n-fold coincidence of the photons seen and
+    area (as stored) >= threshold. ``seen``: zeros, one per PMT (the stamp of the last event that hit it)."""
     s = local_state(state)  # drawn from in registers (see local_state)
     n_pmts = seen.size
     for k in range(nph.size):
         n = np.int64(nph[k])
         phd = binomial(s, n, g1)
-        dphe = binomial(s, phd, p_dphe)
-        npe = phd + dphe
+        if spe_eff < 1.0:
+            eff = min(1.0, spe_eff + (1.0 - spe_eff) / (2.0 * n_pmts) * phd)
+            first = binomial(s, phd, eff)
+            lost = binomial(s, phd - first, p_dphe * eff)  # first PE lost, its second PE seen
+            npe = first + binomial(s, first, p_dphe) + lost
+            hits = first + lost
+        else:  # the same draws as before the acceptance existed: bit-identical streams at eff = 1
+            dphe = binomial(s, phd, p_dphe)
+            npe = phd + dphe
+            hits = phd
         area = float(npe)
         if npe > 0 and spe_res > 0.0:
             area += spe_res * math.sqrt(npe) * standard_normal(s)
         # n-fold coincidence: each detected photon lands in a uniformly chosen PMT; stop at the n-th distinct one
         ok = False
-        if phd >= coincidence:
+        if hits >= coincidence:
             distinct = 0
             stamp = k + 1
-            for _ in range(phd):
+            for _ in range(hits):
                 j = int(uniform(s) * n_pmts)  # (53-bit uniform: bias ~n_pmts / 2^53)
                 if seen[j] != stamp:
                     seen[j] = stamp
@@ -890,7 +906,8 @@ def xenon_steps(det, geometry: dict) -> list[Step]:
         phd = np.empty(n, dtype=np.int32)
         pe = np.empty(n, dtype=np.float32)
         ok = np.empty(n, dtype=np.bool_)
-        _s1_kernel(state_from(rng), nph, xe.g1_phd, xe.p_dphe, xe.spe_resolution, xe.s1_coincidence,
+        _s1_kernel(state_from(rng), nph, xe.g1_phd, xe.p_dphe, xe.spe_efficiency, xe.spe_resolution,
+                   xe.s1_coincidence,
                    xe.s1_threshold_pe, np.zeros(xe.n_pmts, dtype=np.int64), phd, pe, ok)
         return {"s1_phd": phd, "s1_pe": pe, "s1_pass": ok}
 
