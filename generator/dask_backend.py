@@ -9,7 +9,7 @@ import os
 
 from ._validate import ConfigError
 
-__all__ = ["client_for"]
+__all__ = ["client_for", "gather_interruptibly"]
 
 
 def client_for(spec: str, threads: int = 1):
@@ -23,7 +23,10 @@ def client_for(spec: str, threads: int = 1):
     kind, _, n = spec.partition(":")
     workers = int(n) if n else max(1, os.cpu_count() or 1)
     if kind == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        import logging
+
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR, preload=["generator._dask_worker_setup"])
         return Client(cluster)
     if kind in ("slurm", "htcondor"):
         try:
@@ -39,3 +42,32 @@ def client_for(spec: str, threads: int = 1):
     if "://" in spec:
         return Client(spec)
     raise ConfigError(f"--dask {spec!r}: use local[:N], a scheduler address tcp://host:port, slurm[:N] or htcondor[:N]")
+
+
+def gather_interruptibly(client, futures, progress_bar=None) -> list:
+    """Results of ``futures`` as they complete; on Ctrl-C (or any error) cancel what is queued, close the client and
+    its cluster, and re-raise, so that an interrupted run ends within seconds without worker tracebacks."""
+    from distributed import as_completed
+
+    out = []
+    try:
+        for fut in as_completed(futures):
+            out.append(fut.result())
+            if progress_bar is not None:
+                progress_bar.update(1)
+    except BaseException:
+        client.cancel(futures, force=True)
+        _close(client)
+        raise
+    _close(client)
+    return out
+
+
+def _close(client) -> None:
+    cluster = getattr(client, "cluster", None)
+    try:
+        client.close(timeout=10)
+        if cluster is not None:
+            cluster.close(timeout=10)
+    except Exception:  # noqa: BLE001 - closing after an interrupt is best effort
+        pass

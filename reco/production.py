@@ -150,14 +150,12 @@ def produce(cfg: Config, outdir, *, n_events: int | None = None, seed: int | Non
     if dask:
         from generator.dask_backend import client_for
 
+        from generator.dask_backend import gather_interruptibly
+
         client = client_for(dask, threads)
         futures = [client.submit(run_unit, raw, str(outdir), u, seed, n_total, 1, pure=False) for u in mine]
-        from distributed import as_completed
-
-        for fut in tqdm(as_completed(futures), total=len(futures), desc="units", disable=None if progress is None
-                        else not progress):
-            done.append(fut.result())
-        client.close()
+        with tqdm(total=len(futures), desc="units", disable=None if progress is None else not progress) as bar:
+            done.extend(gather_interruptibly(client, futures, bar))
     else:
         for u in tqdm(mine, desc="units", disable=None if progress is None else not progress):
             done.append(run_unit(raw, str(outdir), u, seed, n_total, threads))

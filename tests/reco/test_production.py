@@ -124,3 +124,27 @@ def test_killed_production_resumes_to_the_same_bytes(tmp_path):
     assert not list(run.glob(".*tmp*"))
     for p in sorted(ref.glob("events_*.h5")):
         assert (run / p.name).read_bytes() == p.read_bytes(), p.name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["serial", "dask"])
+def test_ctrl_c_stops_a_production_within_seconds(tmp_path, engine):
+    if engine == "dask":
+        pytest.importorskip("distributed")
+    out = tmp_path / "prod"
+    args = ["--preset", "demo", "-o", str(out), "--n-events", "20000000", "--quiet"]
+    args += ["--dask", "local:2"] if engine == "dask" else []
+    code = "import sys; from reco.cli import produce_main; sys.exit(produce_main(sys.argv[1:]))"
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(out.glob("detector_*.h5")):  # work is under way
+        time.sleep(0.2)
+    t0 = time.time()
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group, workers included
+    _, err = proc.communicate(timeout=60)
+    assert time.time() - t0 < 10
+    assert proc.returncode == 130
+    assert err.strip() == "cevns-produce: interrupted"  # one line: no traceback from any worker
+    time.sleep(1.0)
+    assert not [p for p in out.iterdir() if ".tmp-" in p.name]  # no partial file
