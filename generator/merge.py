@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,10 @@ class MergeError(EventFileError):
     """Inputs that cannot be merged: mixed configurations, overlapping chunks, missing files..."""
 
 
+STAGE_ORDER = ("generator", "detsim", "reco")
+UNIT_FILE = re.compile(r"(events|detector)_c\d{6}-\d{6}\.(h5|root)")  # the unit files of cevns-produce
+
+
 def expand_paths(paths) -> list[Path]:
     """Paths, directories (their *.h5/*.root) and globs -> sorted list of files; missing ones are an error."""
     if isinstance(paths, (str, Path)):
@@ -44,7 +49,9 @@ def expand_paths(paths) -> list[Path]:
                 raise MergeError(f"{p}: the pattern matches no file")
             out += [Path(h) for h in hits]
         elif Path(p).is_dir():
-            out += sorted(x for x in Path(p).iterdir() if x.suffix in (".h5", ".hdf5", ".root"))
+            files = sorted(x for x in Path(p).iterdir() if x.suffix in (".h5", ".hdf5", ".root"))
+            units = [x for x in files if UNIT_FILE.fullmatch(x.name)]
+            out += units or files  # a production directory: its unit files, not a merged file beside them
         else:
             if not Path(p).is_file():
                 raise MergeError(f"{p}: no such file")
@@ -63,7 +70,18 @@ class EventFileSet:
         files = expand_paths(paths)
         if not files:
             raise MergeError("no input files")
-        self.readers = [EventReader(f, stage=stage, require=require) for f in files]
+        if stage is None:
+            readers = [EventReader(f, require=require) for f in files]
+            stages = {r.metadata.get("stage") for r in readers}
+            # a production directory holds the generator's and the detector's files: take the last stage present
+            stage = next((s for s in STAGE_ORDER[::-1] if s in stages), None)
+            self.readers = [r for r in readers if r.metadata.get("stage") == stage] if len(stages) > 1 else readers
+        else:
+            readers = [EventReader(f, require=require) for f in files]
+            self.readers = [r for r in readers if r.metadata.get("stage") == stage]
+            if not self.readers:
+                raise MergeError(f"no {stage!r} file among the inputs")
+        self.stage = self.readers[0].metadata.get("stage")
         ref = _identity(self.readers[0].metadata)
         for r in self.readers[1:]:
             ident = _identity(r.metadata)
@@ -128,9 +146,11 @@ def _ranges(ids) -> str:
     return ", ".join(out)
 
 
-def merge_files(inputs, output, *, allow_missing: bool = False, progress: bool | None = None) -> dict:
-    """Concatenate the event files of one production in chunk order into ``output``; return its metadata."""
-    fs = EventFileSet(inputs, allow_missing=allow_missing)
+def merge_files(inputs, output, *, allow_missing: bool = False, progress: bool | None = None,
+                stage: str | None = None) -> dict:
+    """Concatenate the event files of one production in chunk order into ``output``; return its metadata.
+    ``stage``: merge only the files of this stage (default: the last stage among the inputs)."""
+    fs = EventFileSet(inputs, allow_missing=allow_missing, stage=stage)
     first = fs.readers[0]
     sample, sample_jag = next(first.iter_chunks(step=1)) if first.n_events else (None, None)
     if sample is None:

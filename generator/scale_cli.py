@@ -12,7 +12,9 @@ def merge_main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="cevns-merge", description="Merge the event files of one production (same "
                                 "configuration, disjoint chunks) into one file, in chunk order.")
     p.add_argument("output", help="merged file, .h5 or .root")
-    p.add_argument("inputs", nargs="+", help="input files, directories or globs")
+    p.add_argument("inputs", nargs="+", help="input files, production directories or globs")
+    p.add_argument("--stage", choices=("generator", "detsim"), help="merge the files of this stage (default: the "
+                   "last stage present, e.g. the detector files of a production directory)")
     p.add_argument("--allow-missing", action="store_true", help="merge even if chunks are missing (listed in the "
                    "output's metadata)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -24,8 +26,8 @@ def merge_main(argv=None) -> int:
 
         file_format(args.output)
         meta = merge_files(args.inputs, args.output, allow_missing=args.allow_missing,
-                           progress=False if args.quiet else None)
-        print(f"merged {len(meta['merged_from'])} files, {meta['n_events']} events, chunks {meta['chunk_range']}"
+                           progress=False if args.quiet else None, stage=args.stage)
+        print(f"merged {len(meta['merged_from'])} {meta['stage']} files, {meta['n_events']} events, chunks {meta['chunk_range']}"
               + (f"; missing chunks {meta['missing_chunks']}" if meta["missing_chunks"] else "") + f" -> {args.output}")
         return 0
 

@@ -130,7 +130,9 @@ def produce_main(argv=None) -> int:
     p.add_argument("--job-index", help="this job's index (0-based), or 'auto' for SLURM_ARRAY_TASK_ID")
     p.add_argument("--n-jobs", type=int, help="number of jobs the production is split into")
     p.add_argument("--dask", help="run the units on Dask: local[:N], tcp://host:port, slurm[:N], htcondor[:N]")
-    p.add_argument("--threads", type=int, help="threads per unit (default 1)")
+    p.add_argument("--threads", type=int, help="threads per unit (default 1: units run side by side)")
+    p.add_argument("--format", dest="file_format", choices=("h5", "root"), default="h5",
+                   help="file format of the units (default h5; root for TChain / uproot.concatenate)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
 
@@ -141,7 +143,8 @@ def produce_main(argv=None) -> int:
 
         report = produce(config_from_args(args), args.output, n_events=args.n_events, seed=args.seed,
                          chunks_per_file=args.chunks_per_file, job_index=args.job_index, n_jobs=args.n_jobs,
-                         dask=args.dask, threads=args.threads, progress=False if args.quiet else None)
+                         dask=args.dask, threads=args.threads, progress=False if args.quiet else None,
+                         file_format=args.file_format)
         print(json.dumps({k: v for k, v in report.items() if k != "files"}, indent=1))
         return 0
 

@@ -2,7 +2,7 @@
 
 A production cuts the run's chunks into units of ``chunks_per_file`` chunks; unit u is the file
 ``events_c{a:06d}-{b:06d}.h5`` (chunks a:b) and, when the configuration has a ``[detector]`` table,
-``detector_c{a:06d}-{b:06d}.h5`` next to it. Every unit depends only on (configuration, seed, chunk
+``detector_c{a:06d}-{b:06d}.h5`` next to it (``.root`` with ``file_format = "root"``). Every unit depends only on (configuration, seed, chunk
 range), so a unit is the same bytes whichever job, worker or re-run makes it.
 
 - job arrays: ``job_index``/``n_jobs`` (or ``SLURM_ARRAY_TASK_ID``/``SLURM_ARRAY_TASK_COUNT``) pick units
@@ -29,27 +29,35 @@ from generator.eventfile import EventFileError, EventReader
 __all__ = ["Unit", "job_units", "plan_units", "produce", "resolve_job"]
 
 
+FILE_FORMATS = {"h5": ".h5", "root": ".root"}
+
+
 @dataclass(frozen=True)
 class Unit:
     index: int
     first_chunk: int
     stop_chunk: int
+    suffix: str = ".h5"
 
     @property
     def tag(self) -> str:
         return f"c{self.first_chunk:06d}-{self.stop_chunk:06d}"
 
     def events_path(self, outdir: Path) -> Path:
-        return outdir / f"events_{self.tag}.h5"
+        return outdir / f"events_{self.tag}{self.suffix}"
 
     def detector_path(self, outdir: Path) -> Path:
-        return outdir / f"detector_{self.tag}.h5"
+        return outdir / f"detector_{self.tag}{self.suffix}"
 
 
-def plan_units(n_chunks: int, chunks_per_file: int) -> list[Unit]:
+def plan_units(n_chunks: int, chunks_per_file: int, file_format: str = "h5") -> list[Unit]:
     if chunks_per_file <= 0:
         raise ConfigError(f"--chunks-per-file {chunks_per_file}: must be > 0")
-    return [Unit(u, a, min(a + chunks_per_file, n_chunks)) for u, a in enumerate(range(0, n_chunks, chunks_per_file))]
+    if file_format not in FILE_FORMATS:
+        raise ConfigError(f"--format {file_format!r}: allowed {', '.join(FILE_FORMATS)}")
+    suffix = FILE_FORMATS[file_format]
+    return [Unit(u, a, min(a + chunks_per_file, n_chunks), suffix)
+            for u, a in enumerate(range(0, n_chunks, chunks_per_file))]
 
 
 def resolve_job(job_index, n_jobs) -> tuple[int, int]:
@@ -130,7 +138,7 @@ def _resolved_json(cfg: Config, seed: int, n_events: int | None) -> str:
 
 def produce(cfg: Config, outdir, *, n_events: int | None = None, seed: int | None = None, chunks_per_file: int = 1,
             job_index=None, n_jobs=None, dask: str | None = None, threads: int | None = None,
-            progress: bool | None = None) -> dict:
+            progress: bool | None = None, file_format: str = "h5") -> dict:
     """Make (or complete) this job's units of a fixed-N production in ``outdir``; return a report."""
     if cfg.generator.mode != "fixed":
         raise ConfigError("a production runs in fixed-N mode (generator.mode = 'fixed'); a pseudo-experiment "
@@ -140,7 +148,7 @@ def produce(cfg: Config, outdir, *, n_events: int | None = None, seed: int | Non
     seed = cfg.generator.seed if seed is None else int(seed)
     n_total = cfg.generator.n_events if n_events is None else int(n_events)
     n_chunks = -(-n_total // cfg.generator.chunk_size)
-    units = plan_units(n_chunks, chunks_per_file)
+    units = plan_units(n_chunks, chunks_per_file, file_format)
     ji, nj = resolve_job(job_index, n_jobs)
     mine = job_units(units, ji, nj)
     removed = _clean_temporaries(outdir)
@@ -162,7 +170,8 @@ def produce(cfg: Config, outdir, *, n_events: int | None = None, seed: int | Non
     made = [d for d in done if d]
     return {"units_total": len(units), "units_this_job": len(mine), "units_made": len(made),
             "units_skipped": len(mine) - len(made), "temporaries_removed": removed, "job": [ji, nj],
-            "files": sorted(str(p.name) for p in outdir.glob("*.h5")), "chunks_total": int(n_chunks),
+            "files": sorted(str(p.name) for p in outdir.iterdir() if p.suffix in (".h5", ".root")),
+            "chunks_total": int(n_chunks),
             "missing_units": [u.tag for u in units if not u.events_path(outdir).is_file()],
             "seed": seed, "events_total": int(n_total), "mean_chunk": float(np.mean([u.stop_chunk - u.first_chunk
                                                                                      for u in units]))}

@@ -148,3 +148,26 @@ def test_ctrl_c_stops_a_production_within_seconds(tmp_path, engine):
     assert err.strip() == "cevns-produce: interrupted"  # one line: no traceback from any worker
     time.sleep(1.0)
     assert not [p for p in out.iterdir() if ".tmp-" in p.name]  # no partial file
+
+
+def test_root_production_reads_with_uproot_and_merges_from_its_directory(tmp_path, single):
+    import uproot
+
+    from generator.scale_cli import merge_main
+
+    det_cfg = cfg("detector.preset=conus_plus")
+    produce(det_cfg, tmp_path / "prod", n_events=N, chunks_per_file=2, file_format="root", progress=False)
+    names = sorted(p.name for p in (tmp_path / "prod").iterdir())
+    assert names[0] == "detector_c000000-000002.root" and all(n.endswith(".root") for n in names)
+    files = sorted(str(p) + ":events" for p in (tmp_path / "prod").glob("events_c*.root"))  # in chunk order
+    ev = uproot.concatenate(files, ["t_nr_kev"], library="np")
+    np.testing.assert_array_equal(ev["t_nr_kev"], single[0]["t_nr_kev"])
+    # the production directory itself: the detector files by default (the last stage), the events on request
+    assert merge_main([str(tmp_path / "det.h5"), str(tmp_path / "prod"), "--quiet"]) == 0
+    assert EventReader(tmp_path / "det.h5").metadata["stage"] == "detsim"
+    assert merge_main([str(tmp_path / "prod" / "ev.h5"), str(tmp_path / "prod"), "--stage", "generator",
+                       "--quiet"]) == 0
+    np.testing.assert_array_equal(EventReader(tmp_path / "prod" / "ev.h5").read()[0]["t_nr_kev"],
+                                  single[0]["t_nr_kev"])
+    # a merged file written into the directory is not taken for a unit on the next merge
+    assert merge_main([str(tmp_path / "det2.h5"), str(tmp_path / "prod"), "--quiet"]) == 0
