@@ -16,6 +16,7 @@ from .config import WindowConfig
 __all__ = ["arrival_time_density", "timing_efficiency", "window_acceptance"]
 
 GRID_STEP_NS = 1.0
+MAX_GRID_POINTS = 200_000
 
 
 def arrival_time_density(pulse, decay_times_ns, t_ns: np.ndarray) -> np.ndarray:
@@ -52,12 +53,13 @@ def window_acceptance(source, window: WindowConfig) -> dict[str, float]:
     half = max(8.0 * p.sigma_ns, 0.5 * p.width_ns + 10.0, 0.5 * p.separation_ns + 8.0 * p.sigma_ns)
     t_lo = min(-half, window.start_ns) - 10.0
     t_hi = max(half + 25.0 * max(taus, default=0.0), window.start_ns + window.length_ns) + 10.0
-    t = np.arange(t_lo, t_hi, GRID_STEP_NS)
-    centres = t + 0.5 * GRID_STEP_NS
+    step = max(GRID_STEP_NS, (t_hi - t_lo) / MAX_GRID_POINTS)  # 1 ns at the SNS; coarser for ms-long pulses
+    t = np.arange(t_lo, t_hi, step)
+    centres = t + 0.5 * step
     inside = (centres >= window.start_ns) & (centres < window.start_ns + window.length_ns)
     weight = inside * timing_efficiency(window, centres)
     out = {}
     for c in source.components:
         dens = arrival_time_density(p, c.decay_times_ns, centres)
-        out[c.name] = float(np.sum(dens * weight) * GRID_STEP_NS)
+        out[c.name] = float(np.sum(dens * weight) * step)
     return out
