@@ -23,6 +23,8 @@ class RecoConfig:
     prior_ssb: float = option(0.05, doc="relative 1-sigma prior on the steady-state normalisation", gt=0)
     prior_brn: float = option(0.25, doc="relative 1-sigma prior on the beam-related-neutron normalisation", gt=0)
     prior_nin: float = option(0.36, doc="relative 1-sigma prior on the neutrino-induced-neutron normalisation", gt=0)
+    backgrounds_published: bool = option(True, doc="false for an experiment whose backgrounds are not published: "
+                                         "without backgrounds no significance is quoted, and the summary says why")
     plots: bool = option(True, doc="write PNG plots")
     # cevns-run: how the templates and the data set are made, and the toy ensemble
     template_events: int = option(200_000, doc="events of the fixed-N template sample", gt=0)

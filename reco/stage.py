@@ -175,6 +175,10 @@ def build_summary(res: dict, meta: dict, cfg: RecoConfig, input_path, templates)
         s["sigma_meas_over_sigma_sm"] = f.mu_cevns
         s["sigma_meas_over_sigma_sm_err"] = f.mu_cevns_err
         s["significance_no_cevns"] = f.significance
+        if f.significance is None:
+            s["significance_note"] = f"undefined ({f.significance_note})" if cfg.backgrounds_published else (
+                "not quoted: this experiment's backgrounds are not published (add [[detector.backgrounds]] with "
+                "cited rates to study them)")
         xs = sm_flux_averaged_xsec(meta)
         if xs:
             s["flux_averaged_xsec_sm_cm2"] = xs
@@ -199,7 +203,7 @@ def write_summary(outdir: Path, summary: dict) -> None:
                      f"{summary['sigma_meas_over_sigma_sm_err']:.3f}")
         z = summary["significance_no_cevns"]
         if z is None:
-            lines.append(f"  significance against no CEvNS: undefined ({summary['fit']['significance_note']})")
+            lines.append(f"  significance against no CEvNS: {summary['significance_note']}")
         else:
             lines.append(f"  significance against no CEvNS: {z:.2f} σ")
         if "flux_averaged_xsec_measured_cm2" in summary:

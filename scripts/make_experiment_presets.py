@@ -618,6 +618,7 @@ source_off_live_days = 21.2          # [paper] 60 kg d reactor OFF (Methods, "Da
 # background") instead of a background-free number. Add [[detector.backgrounds]] with cited rates to get one.
 
 [reco]
+backgrounds_published = false      # [paper] not read here: no significance is quoted without backgrounds
 threshold_kevee = 0.16               # [paper] lowest threshold
 max_kevee = 1.0
 n_energy_bins = 21
@@ -671,6 +672,7 @@ preset = "coherent_ge_mini"
 # background") instead of a background-free number. Add [[detector.backgrounds]] with cited rates to get one.
 
 [reco]
+backgrounds_published = false      # [paper] not read here: no significance is quoted without backgrounds
 threshold_kevee = 1.5                # [paper] analysis threshold
 max_kevee = 15.0                     # [ASSUMED]
 n_energy_bins = 27
@@ -791,6 +793,7 @@ timing = {{ on_start_ns = -500.0, on_length_ns = 6000.0, off_start_ns = -8500.0,
 # background") instead of a background-free number. Add [[detector.backgrounds]] with cited rates to get one.
 
 [reco]
+backgrounds_published = false      # [paper] not read here: no significance is quoted without backgrounds
 threshold_kevee = 0.1                # ~5 PE / 43 PE/keVee
 max_kevee = 4.0
 n_energy_bins = 16

@@ -65,3 +65,12 @@ def test_run_without_backgrounds_reports_the_significance_as_undefined(tmp_path)
     assert s["significance_no_cevns"] is None
     text = (tmp_path / "run" / "summary.txt").read_text(encoding="utf-8")
     assert "significance against no CEvNS: undefined (the model has no background" in text
+
+
+def test_experiment_without_published_backgrounds_says_so_instead_of_a_significance(tmp_path):
+    cfg = load_config(preset="coherent_ge_2025", overrides=QUICK + ["reco.data=asimov"])
+    assert cfg.reco["backgrounds_published"] is False
+    s = run_chain(cfg, tmp_path / "run", threads=1, progress=False)
+    assert s["significance_no_cevns"] is None
+    text = (tmp_path / "run" / "summary.txt").read_text(encoding="utf-8")
+    assert "significance against no CEvNS: not quoted: this experiment's backgrounds are not published" in text
