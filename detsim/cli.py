@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from generator._validate import ConfigError
+from generator._validate import ConfigError, check_output_is_not_an_input
 from generator.cli import run_cli
 
 __all__ = ["detsim_main"]
@@ -49,6 +49,7 @@ def detsim_main(argv=None) -> int:
         from .simulate import simulate_detector
 
         file_format(args.output)
+        check_output_is_not_an_input(args.output, args.input)
         det = load_detector(args.detector or args.config, args.overrides)
         meta = simulate_detector(args.input, args.output, det, seed=args.seed, threads=args.threads,
                                  progress=False if args.quiet else None, chunks=parse_chunk_range(args.chunks),

@@ -19,6 +19,28 @@ class ConfigError(ValueError):
     """A configuration value is missing, unknown or out of range; the message names the key."""
 
 
+MAX_CHUNKS = 10_000_000  # a run's chunk plan is an array of this many sizes at most (80 MB)
+
+
+def check_chunk_count(n_events: int, chunk_size: int) -> None:
+    n_chunks = -(-int(n_events) // int(chunk_size))
+    if n_chunks > MAX_CHUNKS:
+        raise ConfigError(f"--n-events {n_events} in chunks of generator.chunk_size = {chunk_size} makes {n_chunks} "
+                          f"chunks; at most {MAX_CHUNKS} are allowed (raise generator.chunk_size, or split the work "
+                          "into several productions with their own seeds)")
+
+
+def check_output_is_not_an_input(output, *inputs) -> None:
+    """Refuse an output path that resolves to an input file: writing it would replace the input."""
+    from pathlib import Path
+
+    out = Path(output).resolve()
+    for i in inputs:
+        if Path(i).exists() and Path(i).resolve() == out:
+            raise ConfigError(f"-o {output}: this is the input file {i}; choose another output path (the input "
+                              "would be replaced)")
+
+
 def resolve_threads(threads: int | None) -> int:
     """The one thread default of every tool: all cores numba may use (NUMBA_NUM_THREADS); 1..that otherwise."""
     import numba

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from ._validate import ConfigError
+from ._validate import ConfigError, check_output_is_not_an_input
 
 __all__ = ["rate_main", "generate_main", "reweight_main", "add_config_arguments", "config_from_args", "run_cli",
            "run_config_cli"]
@@ -218,6 +218,7 @@ def reweight_main(argv=None) -> int:
         if not args.output:
             raise ConfigError("an output file is required: -o OUT.h5 or -o OUT.root")
         file_format(args.output)
+        check_output_is_not_an_input(args.output, args.input)
         if not args.hypothesis and args.flux_sigma is None and args.rn_variation is None:
             raise ConfigError("nothing to do: give --hypothesis FILE.toml (and/or --flux-sigma, --rn-variation)")
         if args.name and len(args.hypothesis) != 1:

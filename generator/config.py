@@ -75,8 +75,10 @@ class ReactorConfig:
             for k, v in ff.items():
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
                     raise ConfigError(f"source.fission_fractions.{k} = {v!r}: must be a number >= 0")
-            if sum(ff.values()) <= 0:
-                raise ConfigError("source.fission_fractions: the fractions sum to zero")
+            total = float(sum(ff.values()))
+            if abs(total - 1.0) > 1e-3:
+                raise ConfigError(f"source.fission_fractions sum to {total:.6g}: the fractions of "
+                                  f"{', '.join(FISSION_ISOTOPES)} must sum to 1 (within 1e-3)")
         else:
             raise ConfigError(f"source.fission_fractions = {ff!r}: must be a set name or a table")
 

@@ -11,7 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
-from ._validate import ConfigError, resolve_threads
+from ._validate import ConfigError, check_chunk_count, resolve_threads
 from .config import Config
 from .eventfile import EventWriter
 from .experiment import Experiment
@@ -68,9 +68,12 @@ def plan_run(cfg: Config, *, n_events=None, seed=None, mode=None, chunks=None) -
     mode = mode or g.mode
     if n_events is not None and n_events <= 0:
         raise ConfigError(f"--n-events {n_events}: must be > 0")
+    if mode != "pseudo_experiment":
+        check_chunk_count(g.n_events if n_events is None else n_events, g.chunk_size)  # before any table is built
     tables = SamplerTables.build(Experiment.from_config(cfg))
     if mode == "pseudo_experiment":
         n_total = pseudo_experiment_count(seed, tables.expected_events)
+        check_chunk_count(n_total, g.chunk_size)
     else:
         n_total = int(g.n_events if n_events is None else n_events)
     sizes = chunk_sizes(n_total, g.chunk_size)

@@ -25,6 +25,10 @@ def merge_main(argv=None) -> int:
         from .merge import merge_files
 
         file_format(args.output)
+        from ._validate import check_output_is_not_an_input
+        from .merge import expand_paths
+
+        check_output_is_not_an_input(args.output, *expand_paths(args.inputs))
         meta = merge_files(args.inputs, args.output, allow_missing=args.allow_missing,
                            progress=False if args.quiet else None, stage=args.stage)
         print(f"merged {len(meta['merged_from'])} {meta['stage']} files, {meta['n_events']} events, chunks {meta['chunk_range']}"

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from generator._validate import ConfigError
+from generator._validate import ConfigError, check_output_is_not_an_input
 from generator.cli import add_config_arguments, config_from_args, run_cli, run_config_cli
 
 __all__ = ["produce_main", "reco_main", "run_main"]
@@ -31,6 +31,7 @@ def reco_main(argv=None) -> int:
         from .stage import reconstruct
 
         file_format(args.output)
+        check_output_is_not_an_input(args.output, args.input, *([args.templates] if args.templates else []))
         raw = reco_settings(args.input, args.config, args.overrides)
         summary = reconstruct(args.input, args.output, reco_from_dict(raw), templates=args.templates,
                               outdir=Path(args.output).parent)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from generator._validate import ConfigError
+from generator._validate import ConfigError, check_chunk_count
 from generator.config import Config, config_from_dict
 from generator.eventfile import EventFileError, EventReader
 
@@ -147,6 +147,7 @@ def produce(cfg: Config, outdir, *, n_events: int | None = None, seed: int | Non
     outdir.mkdir(parents=True, exist_ok=True)
     seed = cfg.generator.seed if seed is None else int(seed)
     n_total = cfg.generator.n_events if n_events is None else int(n_events)
+    check_chunk_count(n_total, cfg.generator.chunk_size)
     n_chunks = -(-n_total // cfg.generator.chunk_size)
     units = plan_units(n_chunks, chunks_per_file, file_format)
     ji, nj = resolve_job(job_index, n_jobs)
