@@ -257,6 +257,16 @@ class EventWriter:
             data, mask = fut.result()
             col.ds.id.write_direct_chunk((idx * col.chunk,), data, mask)
 
+    def add_extra(self, *, h5=None, root: dict | None = None) -> None:
+        """Objects beside the events, inside the same atomically written file: ``h5(file)`` writes into the open
+        HDF5 file; ``root`` maps names to uproot-writable objects (e.g. TH1D) for a ROOT file."""
+        if self.format == "hdf5":
+            if h5 is not None:
+                h5(self._h5)
+        elif root:
+            for name, obj in root.items():
+                self._root[name] = obj
+
     # -- closing ---------------------------------------------------------------------------------------
     def close(self, metadata: dict) -> dict:
         """Write the metadata (format fields and provenance hash added), finalise and rename into place."""

@@ -141,6 +141,20 @@ def reconstruct(input_path, output_path, cfg: RecoConfig, *, templates=None, out
     with EventWriter(output_path, stage="reco", columns=columns) as w:
         w.write({**cols, "e_rec_kevee": res["rec"]["e_rec_kevee"], "e_rec_kevnr": res["rec"]["e_rec_kevnr"],
                  "selected": res["keep"]})
+        from .histograms import H5_GROUP, collect_histograms, to_root_object, write_h5_group
+
+        fit_scales = None
+        if "fit" in res:
+            fit_scales = {"cevns": res["fit"].mu_cevns, **{k: v["mu"] for k, v in res["fit"].backgrounds.items()}}
+        hists = collect_histograms(res, fit_scales)
+
+        def h5_histograms(f):
+            group = f.create_group(H5_GROUP)
+            for h in hists:
+                write_h5_group(group, h)
+
+        w.add_extra(h5=h5_histograms, root={h.name: to_root_object(h) for h in hists})
+        summary["histograms"] = [h.name for h in hists]
         keep = ("seed", "mode", "expected_events", "exposure", "pulsed", "rep_rate_hz", "live_time_s", "components",
                 "detector", "generator_config", "beam_windows", "source_off_live_days")
         w.close({**{k: meta.get(k) for k in keep}, "package_version": __version__,
