@@ -192,6 +192,29 @@ def generate_main(argv=None) -> int:
     return run_config_cli("cevns-generate", args, body)
 
 
+def export_main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="cevns-export", description="Write the events of a generator file as NuHepMC "
+                                "(HepMC3 with the NuHepMC 1.0 conventions) for Geant4 and other HepMC3 readers.")
+    p.add_argument("input", help="generator event file (.h5 or .root)")
+    p.add_argument("-o", "--output", required=True, help="output .hepmc3 or .hepmc3.gz")
+    p.add_argument("--limit", type=int, help="write at most this many events")
+    p.add_argument("--chunks", help="export only the run's chunks START:STOP held by the input")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = p.parse_args(argv)
+
+    def body():
+        from .generate import parse_chunk_range
+        from .nuhepmc import export_nuhepmc
+
+        check_output_is_not_an_input(args.output, args.input)
+        rep = export_nuhepmc(args.input, args.output, limit=args.limit, chunks=parse_chunk_range(args.chunks),
+                             progress=False if args.quiet else None)
+        print(f"wrote {rep['n_events']} events (sum of weights {rep['sum_of_weights']:.6g}) to {rep['output']}")
+        return 0
+
+    return run_cli("cevns-export", body)
+
+
 def reweight_main(argv=None) -> int:
     p = argparse.ArgumentParser(
         prog="cevns-reweight",
