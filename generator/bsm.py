@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .constants import FERMI_CONSTANT_MEV2, HBARC_MEV_CM, M_ELECTRON_MEV
-from .kinematics import momentum_transfer_fm, t_max_kev
+from .kinematics import kinematic_factor, momentum_transfer_fm, t_max_kev
 
 __all__ = [
     "ALPHA_EM",
@@ -289,8 +289,6 @@ def bsm_charges_split(t_kev, iso, model, nu_pdg=None):
 
 def dsigma_dt_bsm(enu_mev, t_kev, iso, model, nu_pdg=None):
     """dsigma/dT in cm^2/keV under ``model.bsm`` (broadcasts over E and T); 0 above T_max."""
-    from .cross_section import kinematic_factor  # (cross_section imports this module lazily)
-
     m = model.mass_mev(iso)
     enu = np.asarray(enu_mev, dtype=np.float64)
     t = np.asarray(t_kev, dtype=np.float64)

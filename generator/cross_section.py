@@ -24,7 +24,8 @@ import numpy as np
 
 from .constants import FERMI_CONSTANT_MEV2, HBARC_MEV_CM, SIN2_THETA_W_LOW_Q2, vector_couplings
 from .form_factors import FormFactor
-from .kinematics import momentum_transfer_fm, t_max_kev
+from .bsm import dsigma_dt_bsm
+from .kinematics import kinematic_factor, momentum_transfer_fm, t_max_kev
 from .nuclei import Isotope
 
 __all__ = ["CrossSectionModel", "dsigma_dt_cm2_per_kev", "sigma_cm2", "weak_charge"]
@@ -61,15 +62,6 @@ def weak_charge(t_kev, iso: Isotope, model: CrossSectionModel):
     return iso.z * gvp * model.form_factor.proton(q, iso.a) + iso.n * gvn * model.form_factor.neutron(q, iso.a)
 
 
-def kinematic_factor(enu_mev, t_kev, mass_mev):
-    """1 - T/E - M T/(2E^2) + T^2/(2E^2), clamped at 0 and zero above T_max."""
-    e = np.asarray(enu_mev, dtype=np.float64)
-    t = np.asarray(t_kev, dtype=np.float64) * 1e-3
-    es = np.where(e > 0, e, 1.0)  # E = 0 has no allowed recoil; avoid 0/0
-    k = 1.0 - t / es - mass_mev * t / (2.0 * es * es) + t * t / (2.0 * es * es)
-    return np.where((e > 0) & (t * 1e3 <= t_max_kev(e, mass_mev)) & (t >= 0), np.maximum(k, 0.0), 0.0)
-
-
 def dsigma_dt_cm2_per_kev(enu_mev, t_kev, iso: Isotope, model: CrossSectionModel | None = None, nu_pdg=None):
     """Differential cross section dsigma/dT in cm^2/keV per nucleus (broadcasts over E and T).
 
@@ -77,8 +69,6 @@ def dsigma_dt_cm2_per_kev(enu_mev, t_kev, iso: Isotope, model: CrossSectionModel
     """
     model = model or CrossSectionModel()
     if model.is_bsm:
-        from .bsm import dsigma_dt_bsm
-
         return dsigma_dt_bsm(enu_mev, t_kev, iso, model, nu_pdg)
     m = model.mass_mev(iso)
     enu = np.asarray(enu_mev, dtype=np.float64)
