@@ -36,6 +36,7 @@ class RunPlan:
     """How many events, in which chunks, with which weight: fixed by the config and the seed alone."""
 
     config: Config
+    experiment: Experiment  # built once per run: the tables, the metadata and the source all come from it
     tables: SamplerTables
     seed: int
     mode: str
@@ -70,7 +71,8 @@ def plan_run(cfg: Config, *, n_events=None, seed=None, mode=None, chunks=None) -
         raise ConfigError(f"--n-events {n_events}: must be > 0")
     if mode != "pseudo_experiment":
         check_chunk_count(g.n_events if n_events is None else n_events, g.chunk_size)  # before any table is built
-    tables = SamplerTables.build(Experiment.from_config(cfg))
+    experiment = Experiment.from_config(cfg)
+    tables = SamplerTables.build(experiment)
     if mode == "pseudo_experiment":
         n_total = pseudo_experiment_count(seed, tables.expected_events)
         check_chunk_count(n_total, g.chunk_size)
@@ -83,7 +85,7 @@ def plan_run(cfg: Config, *, n_events=None, seed=None, mode=None, chunks=None) -
         raise ConfigError(f"--chunks {a}:{b}: the run has {n_chunks} chunk(s) of {g.chunk_size} events; "
                           f"allowed ranges lie within 0:{n_chunks} and are not empty")
     resolved = dataclasses.replace(cfg, generator=dataclasses.replace(g, seed=seed, mode=mode, n_events=max(n_total, 1)))
-    return RunPlan(resolved, tables, seed, mode, g.chunk_size, n_total, sizes, a, b)
+    return RunPlan(resolved, experiment, tables, seed, mode, g.chunk_size, n_total, sizes, a, b)
 
 
 def generate(cfg: Config, output, *, n_events=None, seed=None, mode=None, threads=None, chunks=None,
@@ -125,7 +127,7 @@ def generate(cfg: Config, output, *, n_events=None, seed=None, mode=None, thread
 def run_metadata(plan: RunPlan) -> dict:
     t = plan.tables
     r = t.rates
-    src = Experiment.from_config(plan.config).source
+    src = plan.experiment.source
     frac = plan.n_events_here / plan.n_events_total if plan.n_events_total else 0.0
     return {
         "package_version": __version__,
