@@ -157,6 +157,11 @@ COLOURS = {"cevns": "tab:red", "ssb": "tab:gray", "brn": "tab:blue", "brn_prompt
            "neutron": "tab:brown"}
 
 
+LABELS = {"cevns": "CEvNS", "ssb": "steady state", "brn": "beam-related n", "brn_prompt": "prompt BRN",
+          "brn_delayed": "delayed BRN", "nin": "ν-induced n", "er": "ER background", "ac": "accidental coincidences",
+          "neutron": "neutrons"}
+
+
 def plot_fit(path: Path, ana: ReleasedAnalysis, result, data, source: str) -> None:
     """Data and the fitted stack projected on each observable."""
     import matplotlib
@@ -177,7 +182,7 @@ def plot_fit(path: Path, ana: ReleasedAnalysis, result, data, source: str) -> No
         for name in order:
             y = result.expected[name].sum(axis=others) if others else result.expected[name]
             ax.stairs(bottom + y, edges, baseline=bottom, fill=True, alpha=0.75, color=COLOURS.get(name),
-                      label=f"{name} ({y.sum():.1f})")
+                      label=f"{LABELS.get(name, name)} ({y.sum():.1f})")
             bottom = bottom + y
         d = data.sum(axis=others) if others else data
         centres = 0.5 * (edges[1:] + edges[:-1])
