@@ -10,6 +10,9 @@ keVnr         the mean quenching curve of the detector's model for the target's 
 
 from __future__ import annotations
 
+import functools
+import json
+
 import numpy as np
 
 from detsim.config import detector_from_dict
@@ -45,11 +48,20 @@ def energy_kevee(cols: dict, meta: dict) -> np.ndarray:
 
 def kevnr_from_kevee(e_kevee, detector: dict, generator_config: dict) -> np.ndarray:
     """Nuclear-recoil energy whose mean quenched energy is e_kevee (most abundant isotope of the target)."""
-    det = detector_from_dict(detector)
-    tgt = generator_config["target"]
+    key = json.dumps({"detector": detector, "target": generator_config["target"]}, sort_keys=True, default=str)
+    ee, t = _quenching_curve(key)
+    return np.interp(np.asarray(e_kevee, dtype=np.float64), ee, t)
+
+
+@functools.lru_cache(maxsize=32)
+def _quenching_curve(key: str) -> tuple[np.ndarray, np.ndarray]:
+    """(E_ee, T_nr) on a grid for one detector and target (cached: toys reconstruct thousands of data sets)."""
+    raw = json.loads(key)
+    det = detector_from_dict(raw["detector"])
+    tgt = raw["target"]
     mat = material(tgt["material"], tgt.get("isotopes"))
     iso = mat.isotopes[int(np.argmax(mat.nuclei_per_kg()))]
     t = np.geomspace(1e-3, 2000.0, 4000)
     ee = det.quenching.build().qf(t, iso.z, iso.a) * t
     ee = np.maximum.accumulate(ee)  # guard the inversion against a model turning over at high energy
-    return np.interp(np.asarray(e_kevee, dtype=np.float64), ee, t)
+    return ee, t

@@ -171,14 +171,18 @@ class _Compiled:
                 self.down[k, i] = np.ravel(lo) - self.nominal[i]
         self.param_names = ["mu_" + SIGNAL] + [f"norm_{n}" for n in self.names[1:]] + [s.name for s in self.shapes]
 
-    def templates(self, theta: np.ndarray) -> np.ndarray:
+    def raw_templates(self, theta: np.ndarray) -> np.ndarray:
+        """Interpolated expectations before the clip at zero."""
         out = self.nominal.copy()
         for k, t in enumerate(theta):
             if t >= 0:
                 out += t * self.up[k]
             else:
                 out -= t * self.down[k]
-        return np.maximum(out, 0.0)
+        return out
+
+    def templates(self, theta: np.ndarray) -> np.ndarray:
+        return np.maximum(self.raw_templates(theta), 0.0)
 
     def split(self, p: np.ndarray):
         n_c = len(self.names)
@@ -199,6 +203,20 @@ def _profiled_bin_nll(lam: np.ndarray, var: np.ndarray, n: np.ndarray) -> np.nda
         log_term = np.where(n > 0, n * np.log(x), 0.0)
         penalty = np.where(var > 0, (x - lam) ** 2 / (2.0 * np.where(var > 0, var, 1.0)), 0.0)
     return x - log_term + penalty
+
+
+def _profiled_bin_derivatives(lam: np.ndarray, var: np.ndarray, n: np.ndarray):
+    """d/d lam and d/d var of :func:`_profiled_bin_nll` (envelope theorem: at the profiled x the derivative of the
+    minimised objective is its partial derivative at fixed x)."""
+    d = lam - var
+    root = np.sqrt(d * d + 4.0 * n * var)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(d >= 0, 0.5 * (d + root), 2.0 * n * var / (root - d))
+        pos = var > 0
+        safe_var = np.where(pos, var, 1.0)
+        g_lam = np.where(pos, -(x - lam) / safe_var, np.where(n > 0, 1.0 - n / np.where(lam > 0, lam, 1e-300), 1.0))
+        g_var = np.where(pos, -((x - lam) ** 2) / (2.0 * safe_var * safe_var), 0.0)
+    return g_lam, g_var
 
 
 def _null_impossible(c: _Compiled, data: np.ndarray) -> str:
@@ -242,9 +260,28 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
             val += 0.5 * np.sum((theta / prior_theta) ** 2)
         return float(val) if np.isfinite(val) else 1e300
 
+    def grad(p):
+        p = np.asarray(p, dtype=float)
+        scales, theta = c.split(p)
+        raw = c.raw_templates(theta)
+        t = np.maximum(raw, 0.0)
+        lam = scales @ t
+        var = (scales * scales) @ c.variance
+        g_lam, g_var = _profiled_bin_derivatives(lam, var, n)
+        g_scales = t @ g_lam + 2.0 * scales * (c.variance @ g_var)
+        if constrained.any():
+            g_scales[1:][constrained] += (scales[1:][constrained] - 1.0) / sig_norm[constrained] ** 2
+        live = raw > 0  # the clip at zero has no slope
+        g_theta = np.array([np.sum(g_lam * (scales @ (np.where(th >= 0, c.up[k], -c.down[k]) * live)))
+                            for k, th in enumerate(theta)])
+        if len(theta):
+            g_theta += theta / prior_theta**2
+        out = np.concatenate([g_scales, g_theta])
+        return np.where(np.isfinite(out), out, 0.0)
+
     def minimise(fix_mu: float | None):
         start = np.concatenate([[1.0 if fix_mu is None else fix_mu], np.ones(len(c.names) - 1), np.zeros(len(c.shapes))])
-        m = Minuit(nll, start, name=c.param_names)
+        m = Minuit(nll, start, grad=grad, name=c.param_names)
         m.errordef = Minuit.LIKELIHOOD
         m.limits = [(0.0, None)] * len(c.names) + [s.bounds for s in c.shapes]
         if fix_mu is not None:
