@@ -53,8 +53,10 @@ class PionDarConfig:
 
 @dataclass(frozen=True)
 class ReactorConfig:
-    thermal_power_gw: float = option(unit="GW", doc="thermal power", gt=0)
-    distance_m: float = option(unit="m", doc="distance from the core", gt=0)
+    thermal_power_gw: float | None = option(None, unit="GW", doc="thermal power (one core)", gt=0)
+    distance_m: float | None = option(None, unit="m", doc="distance from the core (one core)", gt=0)
+    cores: list[dict] | None = option(None, doc="several cores of one spectrum: [{thermal_power_gw, distance_m}, ...] "
+                                      "(instead of thermal_power_gw and distance_m)")
     fission_fractions: Any = option("daya_bay", doc=f"a set name ({', '.join(FISSION_FRACTION_SETS)}) "
                                     f"or a table of {', '.join(FISSION_ISOTOPES)}")
     low_energy: str = option("vogel_engel", doc="treatment below 2 MeV", allowed=LOW_ENERGY_MODELS)
@@ -62,6 +64,24 @@ class ReactorConfig:
     e_max_mev: float = option(10.0, unit="MeV", doc="highest antineutrino energy", gt=2, le=12)
 
     def __post_init__(self):
+        single = (self.thermal_power_gw is not None, self.distance_m is not None)
+        if self.cores is None:
+            if not all(single):
+                raise ConfigError("a reactor source needs source.thermal_power_gw and source.distance_m, or "
+                                  "source.cores = [{thermal_power_gw = ..., distance_m = ...}, ...]")
+        else:
+            if any(single):
+                raise ConfigError("source.cores replaces source.thermal_power_gw and source.distance_m: give one or "
+                                  "the other")
+            if not isinstance(self.cores, (list, tuple)) or not self.cores:
+                raise ConfigError(f"source.cores = {self.cores!r}: a non-empty list of "
+                                  "{thermal_power_gw = ..., distance_m = ...}")
+            for i, c in enumerate(self.cores):
+                if not isinstance(c, dict) or set(c) != {"thermal_power_gw", "distance_m"}:
+                    raise ConfigError(f"source.cores[{i}] = {c!r}: needs exactly thermal_power_gw and distance_m")
+                for k, v in c.items():
+                    if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
+                        raise ConfigError(f"source.cores[{i}].{k} = {v!r}: must be a number > 0")
         ff = self.fission_fractions
         if isinstance(ff, str):
             if ff not in FISSION_FRACTION_SETS:
@@ -81,6 +101,12 @@ class ReactorConfig:
                                   f"{', '.join(FISSION_ISOTOPES)} must sum to 1 (within 1e-3)")
         else:
             raise ConfigError(f"source.fission_fractions = {ff!r}: must be a set name or a table")
+
+    def core_list(self) -> list[tuple[float, float]]:
+        """[(thermal power in GW, distance in m), ...]: one entry for a single core."""
+        if self.cores is None:
+            return [(float(self.thermal_power_gw), float(self.distance_m))]
+        return [(float(c["thermal_power_gw"]), float(c["distance_m"])) for c in self.cores]
 
     def fractions(self) -> dict[str, float]:
         ff = self.fission_fractions

@@ -41,8 +41,7 @@ def build_source(cfg: Config) -> Source | None:
                                nu_per_proton_per_flavour=s.nu_per_proton_per_flavour, pulse=pulse,
                                rep_rate_hz=s.rep_rate_hz)
     if kind == "reactor":
-        return reactor_source(thermal_power_gw=s.thermal_power_gw, distance_m=s.distance_m,
-                              live_days=ex.live_days, fission_fractions=s.fractions(), low_energy=s.low_energy,
+        return reactor_source(cores=s.core_list(), live_days=ex.live_days, fission_fractions=s.fractions(), low_energy=s.low_energy,
                               e_min_mev=s.e_min_mev, e_max_mev=s.e_max_mev)
     if kind == "solar":
         return solar_source(live_days=ex.live_days, components=s.components, model=s.model,

@@ -70,18 +70,29 @@ def spectrum_per_fission(enu_mev, iso: str, low_energy: str = "vogel_engel", e_m
     return np.where((e >= e_min_mev) & (e <= e_max_mev), s, 0.0)
 
 
-def reactor_source(*, thermal_power_gw: float, distance_m: float, live_days: float,
-                   fission_fractions: dict[str, float], low_energy: str = "vogel_engel",
-                   e_min_mev: float = 1.0, e_max_mev: float = 10.0, n_grid: int = 2001) -> Source:
+def reactor_source(*, live_days: float, fission_fractions: dict[str, float], thermal_power_gw: float | None = None,
+                   distance_m: float | None = None, cores: list[tuple[float, float]] | None = None,
+                   low_energy: str = "vogel_engel", e_min_mev: float = 1.0, e_max_mev: float = 10.0,
+                   n_grid: int = 2001) -> Source:
+    """Antineutrinos from one core (thermal_power_gw, distance_m) or several cores [(power GW, distance m), ...]
+    burning the same fuel: one spectrum, fluxes summed as sum_i P_i / (4 pi L_i^2)."""
+    if cores is None:
+        cores = [(thermal_power_gw, distance_m)]
+    if not cores or any(p is None or d is None or p <= 0 or d <= 0 for p, d in cores):
+        raise ValueError(f"reactor cores need positive powers and distances, got {cores}")
     fr = {k: float(fission_fractions.get(k, 0.0)) for k in FISSION_ISOTOPES}
     total = sum(fr.values())
     if total <= 0:
         raise ValueError("fission fractions sum to zero")
     fr = {k: v / total for k, v in fr.items()}
     mev_per_fission = sum(fr[k] * ENERGY_PER_FISSION_MEV[k] for k in FISSION_ISOTOPES)
-    fission_rate = thermal_power_gw * 1e9 / (mev_per_fission * JOULE_PER_MEV)
+    total_power_gw = float(sum(p for p, _ in cores))
+    fission_rate = total_power_gw * 1e9 / (mev_per_fission * JOULE_PER_MEV)
     live_s = live_days * 86400.0
-    area = 4.0 * np.pi * (distance_m * 100.0) ** 2
+    # fission rate / area summed over the cores = fission_rate / area with the power-weighted 1/L^2 distance
+    inv_l2 = sum(p / (d * 100.0) ** 2 for p, d in cores) / total_power_gw
+    area = 4.0 * np.pi / inv_l2
+    effective_distance_m = 1.0 / np.sqrt(inv_l2) / 100.0
     e_lo = e_min_mev if low_energy != "none" else max(e_min_mev, JOIN_MEV)
     e = np.linspace(e_lo, e_max_mev, n_grid)
     comps = []
@@ -92,7 +103,8 @@ def reactor_source(*, thermal_power_gw: float, distance_m: float, live_days: flo
         nu_per_fission = trapezoid(s, e)
         flux = fission_rate * fr[iso] * nu_per_fission / area
         comps.append(Component(f"reactor_{iso}", PDG["anti_nu_e"], flux * live_s, flux, None, *pdf_from_grid(e, s)))
-    exposure = {"thermal_power_gw": thermal_power_gw, "distance_m": distance_m, "live_days": live_days,
+    exposure = {"thermal_power_gw": total_power_gw, "distance_m": effective_distance_m, "live_days": live_days,
+                "cores": [{"thermal_power_gw": p, "distance_m": d} for p, d in cores],
                 "fission_rate_s": fission_rate, "fission_fractions": fr, "low_energy": low_energy,
                 "e_min_mev": e_min_mev, "e_max_mev": e_max_mev}
     return Source("reactor", tuple(comps), live_s, exposure=exposure)

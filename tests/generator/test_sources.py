@@ -167,3 +167,43 @@ def test_pot_preset_takes_the_papers_live_time_and_reports_the_nominal_one():
     assert ex["live_days_at_nominal_power"] == pytest.approx(7.48e3 / 1.4 / 24, rel=0.01)
     c = src.components[0]
     assert c.flux_cm2_s == pytest.approx(c.fluence_cm2 / (308.1 * 86400.0))
+
+
+def test_two_cores_at_equal_distance_are_one_core_of_twice_the_power():
+    from generator.sources.reactor import reactor_source
+
+    ff = {"u235": 0.56, "u238": 0.08, "pu239": 0.3, "pu241": 0.06}
+    one = reactor_source(thermal_power_gw=7.8, distance_m=30.0, live_days=10.0, fission_fractions=ff)
+    two = reactor_source(cores=[(3.9, 30.0), (3.9, 30.0)], live_days=10.0, fission_fractions=ff)
+    for a, b in zip(one.components, two.components, strict=True):
+        assert b.flux_cm2_s == pytest.approx(a.flux_cm2_s, rel=1e-12)
+    # NUCLEUS at Chooz: two 4.25 GW cores at 72 m and 102 m (the flux adds as P/L^2)
+    near = reactor_source(cores=[(4.25, 72.0)], live_days=1.0, fission_fractions=ff)
+    both = reactor_source(cores=[(4.25, 72.0), (4.25, 102.0)], live_days=1.0, fission_fractions=ff)
+    ratio = both.components[0].flux_cm2_s / near.components[0].flux_cm2_s
+    assert ratio == pytest.approx(1.0 + (72.0 / 102.0) ** 2, rel=1e-12)
+    assert both.exposure["thermal_power_gw"] == pytest.approx(8.5) and len(both.exposure["cores"]) == 2
+
+
+def test_cores_configuration_is_validated(tmp_path):
+    from generator._validate import ConfigError
+    from generator.config import load_config
+    from generator.experiment import Experiment
+
+    with pytest.raises(ConfigError, match="source.cores replaces"):
+        load_config(preset="reactor_ge", overrides=["source.cores=[{thermal_power_gw = 4.25, distance_m = 72.0}]"])
+    base = ('[source]\nkind = "reactor"\n{cores}\n[target]\nmaterial = "CaWO4"\nmass_kg = 0.01\n'
+            '[exposure]\nlive_days = 100.0\n')
+    good = tmp_path / "chooz.toml"
+    good.write_text(base.format(cores="cores = [{thermal_power_gw = 4.25, distance_m = 72.0}, "
+                                      "{thermal_power_gw = 4.25, distance_m = 102.0}]"))
+    src = Experiment.from_config(load_config(good)).source
+    assert [c["distance_m"] for c in src.exposure["cores"]] == [72.0, 102.0]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(base.format(cores="cores = [{thermal_power_gw = -1.0, distance_m = 72.0}]"))
+    with pytest.raises(ConfigError, match=r"source.cores\[0\].thermal_power_gw = -1.0: must be a number > 0"):
+        load_config(bad)
+    none = tmp_path / "none.toml"
+    none.write_text(base.format(cores=""))
+    with pytest.raises(ConfigError, match="needs source.thermal_power_gw and source.distance_m, or source.cores"):
+        load_config(none)
