@@ -9,7 +9,7 @@ from pathlib import Path
 from generator._validate import ConfigError, check_output_is_not_an_input
 from generator.cli import add_config_arguments, config_from_args, run_cli, run_config_cli
 
-__all__ = ["produce_main", "reco_main", "run_main"]
+__all__ = ["produce_main", "reco_main", "run_main", "toys_merge_main"]
 
 
 def reco_main(argv=None) -> int:
@@ -76,6 +76,9 @@ def run_main(argv=None) -> int:
     p.add_argument("-o", "--output", default="cevns_run", help="output directory (default: cevns_run)")
     p.add_argument("--threads", type=int, help="threads and toy workers (default: all cores, NUMBA_NUM_THREADS)")
     p.add_argument("--toys", type=int, help="run a toy ensemble of this many pseudo-experiments")
+    p.add_argument("--toy-range", help="only toys START:STOP of the ensemble (job arrays; merge the toys.csv "
+                   "files with cevns-toys-merge)")
+    p.add_argument("--dask", help="run the toys on Dask: local[:N], tcp://host:port, slurm[:N], htcondor[:N]")
     p.add_argument("--seed", type=int, help="the run's seed")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--asimov", action="store_true",
@@ -105,13 +108,43 @@ def run_main(argv=None) -> int:
         if args.asimov:
             raise ConfigError(f"--asimov applies to the released analyses ({', '.join(sorted(_released()))}); "
                               "for other presets set reco.data = \"asimov\"")
+        toy_range = None
+        if args.toy_range is not None:
+            from generator.generate import parse_chunk_range
+
+            a, b = parse_chunk_range(args.toy_range)
+            if b is None or not 0 <= a < b:
+                raise ConfigError(f"--toy-range {args.toy_range}: expected START:STOP with 0 <= START < STOP")
+            toy_range = (a, b)
         run_chain(cfg, args.output, threads=args.threads, toys=args.toys, seed=args.seed,
-                  progress=False if args.quiet else None)
+                  progress=False if args.quiet else None, toy_range=toy_range, dask=args.dask)
         print((Path(args.output) / "summary.txt").read_text(encoding="utf-8"), end="")
         print(f"\nfiles and plots in {args.output}/")
         return 0
 
     return run_config_cli("cevns-run", args, body)
+
+
+def toys_merge_main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="cevns-toys-merge", description="Merge the toys.csv tables of the jobs of one "
+                                "toy ensemble (cevns-run --toy-range) into one, checking that they belong together.")
+    p.add_argument("output", help="merged toys.csv")
+    p.add_argument("inputs", nargs="+", help="toys.csv of each job")
+    args = p.parse_args(argv)
+
+    def body():
+        from generator._validate import check_output_is_not_an_input
+
+        from .toys import merge_toy_tables
+
+        check_output_is_not_an_input(args.output, *args.inputs)
+        ens = merge_toy_tables(args.inputs, args.output)
+        s = ens.summary()
+        print(f"merged {s['n_toys']} toys ({int(ens.index[0])}..{int(ens.index[-1])}) -> {args.output}; bias "
+              f"{s['bias']:+.4f} ± {s['bias_err']:.4f}, pull mean {s['pull_mean']:+.3f}, width {s['pull_width']:.3f}")
+        return 0
+
+    return run_cli("cevns-toys-merge", body)
 
 
 def _released():

@@ -61,10 +61,18 @@ def with_oversampled_backgrounds(det, factor: float):
 
 
 def run_chain(cfg: Config, outdir, *, threads: int | None = None, toys: int | None = None, seed: int | None = None,
-              progress: bool | None = None) -> dict:
+              progress: bool | None = None, toy_range: tuple[int, int] | None = None, dask: str | None = None) -> dict:
+    """generate -> detsim -> reco for ``cfg``; with ``toys`` (or ``toy_range`` = (a, b): toys a..b-1 of the
+    ensemble, for job arrays) a toy ensemble, in processes or on Dask (``dask``)."""
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
     det = detector_for_run(cfg)
+    for i, bg in enumerate(det.backgrounds):
+        if bg.oversample != 1.0:  # the data set and the toys are counts: their backgrounds must weigh 1
+            from generator._validate import ConfigError
+
+            raise ConfigError(f"detector.backgrounds[{i}].oversample = {bg.oversample:g}: in a run the data set is "
+                              "drawn with weight-1 events; oversample the templates with reco.template_oversample")
+    outdir.mkdir(parents=True, exist_ok=True)
     rc = reco_from_dict(cfg.reco)
     seed = cfg.generator.seed if seed is None else seed
     t0 = time.perf_counter()
@@ -90,16 +98,26 @@ def run_chain(cfg: Config, outdir, *, threads: int | None = None, toys: int | No
                                 "templates": str(tmpl_det)},
                       "seconds": round(time.perf_counter() - t0, 2)}
     n_toys = rc.toys if toys is None else toys
+    first = 0
+    if toy_range is not None:
+        first, n_toys = toy_range[0], toy_range[1] - toy_range[0]
     if n_toys:
-        from .toys import run_toys
+        import os
+
+        from .toys import ensemble_identity, run_toys, write_toy_table
 
         tr = EventReader(tmpl_det)
         cols, _ = tr.read(jagged=[])
         templates = Templates.from_columns(cols, tr.metadata, rc)
         ens = run_toys(cfg, det, rc, templates, tr.metadata, n_toys, seed, workers=resolve_threads(threads),
-                       progress=progress)
+                       progress=progress, first=first, dask=dask)
         summary["toys"] = ens.summary()
-        _write_toys_csv(outdir / "toys.csv", ens)
+        summary["toys"]["range"] = [first, first + n_toys]
+        identity = ensemble_identity(cfg, rc, tr.metadata, seed)
+        summary["toys"]["ensemble"] = identity
+        tmp = outdir / "toys.csv.part"
+        write_toy_table(tmp, ens, identity)
+        os.replace(tmp, outdir / "toys.csv")
         _plot_toys(outdir, ens)
     write_summary(outdir, summary)
     if "toys" in summary:
@@ -111,24 +129,6 @@ def run_chain(cfg: Config, outdir, *, threads: int | None = None, toys: int | No
                     f"{'undefined' if t['significance_median'] is None else format(t['significance_median'], '.2f')}\n")
     (outdir / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=float))
     return summary
-
-
-def _write_toys_csv(path: Path, ens) -> None:
-    """One row per toy (written under a temporary name, then renamed)."""
-    import csv
-    import os
-
-    import numpy as np
-
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["toy", "mu", "mu_err", "significance", "n_cevns_true"])
-        for i in range(len(ens.mu)):
-            z = ens.significance[i]
-            w.writerow([i, repr(float(ens.mu[i])), repr(float(ens.err[i])), "" if not np.isfinite(z) else repr(float(z)),
-                        int(ens.n_cevns[i])])
-    os.replace(tmp, path)
 
 
 def _plot_toys(outdir: Path, ens) -> None:

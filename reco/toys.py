@@ -26,7 +26,7 @@ from generator.sampler import EVENT_COLUMNS_TRUTH, SamplerTables, chunk_sizes, s
 from .config import RecoConfig
 from .stage import Templates, analyse
 
-__all__ = ["ToyEnsemble", "run_toys", "toy_seed"]
+__all__ = ["ToyEnsemble", "ensemble_identity", "merge_toy_tables", "run_toys", "toy_seed", "write_toy_table"]
 
 STAGE_TOYS = 3
 _STATE: dict = {}
@@ -42,10 +42,16 @@ class ToyEnsemble:
     err: np.ndarray
     significance: np.ndarray
     n_cevns: np.ndarray
+    index: np.ndarray | None = None  # the toys' indices in the ensemble (their seeds)
+
+    def __post_init__(self):
+        if self.index is None:
+            self.index = np.arange(len(self.mu), dtype=np.int64)
 
     @property
     def pulls(self) -> np.ndarray:
-        return (self.mu - 1.0) / self.err
+        with np.errstate(divide="ignore", invalid="ignore"):  # a failed fit's zero error gives no pull
+            return (self.mu - 1.0) / self.err
 
     def summary(self) -> dict:
         ok = np.isfinite(self.err) & (self.err > 0)
@@ -111,20 +117,58 @@ def _init_state(gen_cfg, det, reco_cfg, templates, template_meta, seed):
                   cfg=reco_cfg, dm=template_meta)
 
 
+def ensemble_identity(gen_cfg: Config, reco_cfg: RecoConfig, template_meta: dict, seed: int) -> str:
+    """What makes toys of different jobs one ensemble: configuration (detector included), reco settings (template
+    size included) and seed, from which each job remakes the same templates. ``template_meta`` is not hashed: its
+    file paths differ between jobs."""
+    import dataclasses
+    import hashlib
+    import json
+
+    blob = json.dumps({"config": gen_cfg.to_json(), "reco": dataclasses.asdict(reco_cfg), "seed": int(seed),
+                       "package": template_meta.get("package_version")}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _toy_batch(key: str, args: tuple, indices: list[int]) -> list[tuple]:
+    """A Dask task: the worker builds its state once per ensemble, then runs its toys."""
+    if _STATE.get("key") != key:
+        _STATE.clear()
+        _init_state(*args)
+        _STATE["key"] = key
+    return [_one_toy(i) for i in indices]
+
+
 def run_toys(gen_cfg: Config, det: DetectorConfig, reco_cfg: RecoConfig, templates: Templates, template_meta: dict,
-             n_toys: int, seed: int, workers: int = 2, progress: bool | None = None) -> ToyEnsemble:
-    """``template_meta``: metadata of the detsim template file (gives the generator metadata for backgrounds)."""
+             n_toys: int, seed: int, workers: int = 2, progress: bool | None = None, first: int = 0,
+             dask: str | None = None) -> ToyEnsemble:
+    """Toys ``first`` .. ``first + n_toys - 1`` of the ensemble (each from its own seed, so any split of the
+    indices into jobs, processes or Dask tasks gives the same rows). ``template_meta``: metadata of the detsim
+    template file (gives the generator metadata for backgrounds)."""
     args = (gen_cfg, det, reco_cfg, templates, template_meta, seed)
+    indices = list(range(first, first + n_toys))
     out = np.zeros((n_toys, 4))
     bar = tqdm(total=n_toys, desc="toys", unit="toy", disable=None if progress is None else not progress)
-    if workers > 1 and n_toys > 1:
+    if dask:
+        from generator.dask_backend import client_for, gather_interruptibly
+
+        client = client_for(dask, 1)
+        key = ensemble_identity(gen_cfg, reco_cfg, template_meta, seed)
+        batch = max(1, min(100, -(-n_toys // 8)))
+        futures = [client.submit(_toy_batch, key, args, indices[a:a + batch], pure=False)
+                   for a in range(0, n_toys, batch)]
+        for rows in gather_interruptibly(client, futures):
+            for i, *vals in rows:
+                out[i - first] = vals
+            bar.update(len(rows))
+    elif workers > 1 and n_toys > 1:
         # spawn, not fork: forking a process whose OpenMP/numba threads have started is unsafe
         ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=args)
         try:
-            for fut in as_completed([pool.submit(_one_toy, i) for i in range(n_toys)]):
+            for fut in as_completed([pool.submit(_one_toy, i) for i in indices]):
                 i, *vals = fut.result()
-                out[i] = vals
+                out[i - first] = vals
                 bar.update(1)
         except BaseException:  # Ctrl-C or a failed toy: drop the queue and end the workers now
             for proc in list((pool._processes or {}).values()):
@@ -135,9 +179,61 @@ def run_toys(gen_cfg: Config, det: DetectorConfig, reco_cfg: RecoConfig, templat
         pool.shutdown()
     else:
         _init_state(*args)
-        for i in range(n_toys):
+        for i in indices:
             _, *vals = _one_toy(i)
-            out[i] = vals
+            out[i - first] = vals
             bar.update(1)
     bar.close()
-    return ToyEnsemble(out[:, 0], out[:, 1], out[:, 2], out[:, 3])
+    return ToyEnsemble(out[:, 0], out[:, 1], out[:, 2], out[:, 3], np.array(indices, dtype=np.int64))
+
+
+def merge_toy_tables(inputs, output) -> ToyEnsemble:
+    """Merge the toys.csv of several jobs of one ensemble (same identity line, disjoint toy indices) into one
+    table in toy order; refuse tables of another ensemble or overlapping ranges."""
+    import csv
+    import os
+    from pathlib import Path
+
+    from generator._validate import ConfigError
+
+    rows, identity, first_path = {}, None, None
+    for path in inputs:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"toy table {path} does not exist")
+        with path.open() as f:
+            head = f.readline().strip()
+            if not head.startswith("# cevns-toys "):
+                raise ConfigError(f"{path}: not a toy table of cevns-run (no '# cevns-toys' identity line)")
+            if identity is None:
+                identity, first_path = head, path
+            elif head != identity:
+                raise ConfigError(f"{path} does not belong with {first_path}: their ensembles differ ({head} vs "
+                                  f"{identity})")
+            for r in csv.DictReader(f):
+                i = int(r["toy"])
+                if i in rows:
+                    raise ConfigError(f"{path}: toy {i} is also in another input (overlapping toy ranges)")
+                rows[i] = r
+    order = sorted(rows)
+    ens = ToyEnsemble(np.array([float(rows[i]["mu"]) for i in order]), np.array([float(rows[i]["mu_err"])
+                      for i in order]), np.array([float(rows[i]["significance"] or "nan") for i in order]),
+                      np.array([int(rows[i]["n_cevns_true"]) for i in order]), np.array(order, dtype=np.int64))
+    tmp = Path(output).with_name(Path(output).name + ".part")
+    write_toy_table(tmp, ens, identity[len("# cevns-toys "):])
+    os.replace(tmp, output)
+    return ens
+
+
+def write_toy_table(path, ens: ToyEnsemble, identity: str) -> None:
+    """toys.csv: an identity line, then one row per toy (index, mu, error, significance, true CEvNS count)."""
+    import csv
+
+    with open(path, "w", newline="") as f:
+        f.write(f"# cevns-toys {identity}\n")
+        w = csv.writer(f)
+        w.writerow(["toy", "mu", "mu_err", "significance", "n_cevns_true"])
+        for k in range(len(ens.mu)):
+            z = ens.significance[k]
+            w.writerow([int(ens.index[k]), repr(float(ens.mu[k])), repr(float(ens.err[k])),
+                        "" if not np.isfinite(z) else repr(float(z)), int(ens.n_cevns[k])])

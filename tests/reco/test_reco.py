@@ -121,19 +121,47 @@ def test_run_config_errors(tmp_path):
     assert r.returncode == 2 and "reco.data = 'real'" in r.stderr
 
 
-def test_toys_csv_has_one_row_per_toy(tmp_path):
+def test_toys_csv_has_one_row_per_toy_and_merges_only_with_its_own_ensemble(tmp_path):
     import csv
 
-    from reco.run import _write_toys_csv
-    from reco.toys import ToyEnsemble
+    from generator._validate import ConfigError
+    from reco.toys import ToyEnsemble, merge_toy_tables, write_toy_table
 
-    ens = ToyEnsemble(np.array([0.9, 1.1, 1.0]), np.array([0.1, 0.12, 0.11]), np.array([5.2, np.nan, 6.1]),
-                      np.array([80, 95, 88]))
-    _write_toys_csv(tmp_path / "toys.csv", ens)
-    rows = list(csv.DictReader((tmp_path / "toys.csv").open()))
-    assert [float(r["mu"]) for r in rows] == [0.9, 1.1, 1.0]
+    a = ToyEnsemble(np.array([0.9, 1.1]), np.array([0.1, 0.12]), np.array([5.2, np.nan]), np.array([80, 95]),
+                    np.array([0, 1]))
+    b = ToyEnsemble(np.array([1.0]), np.array([0.11]), np.array([6.1]), np.array([88]), np.array([2]))
+    write_toy_table(tmp_path / "a.csv", a, "abc")
+    write_toy_table(tmp_path / "b.csv", b, "abc")
+    merged = merge_toy_tables([tmp_path / "b.csv", tmp_path / "a.csv"], tmp_path / "all.csv")
+    assert list(merged.index) == [0, 1, 2] and list(merged.mu) == [0.9, 1.1, 1.0]
+    with (tmp_path / "all.csv").open() as f:
+        assert f.readline().strip() == "# cevns-toys abc"
+        rows = list(csv.DictReader(f))
     assert [r["significance"] for r in rows] == ["5.2", "", "6.1"]  # undefined stays empty, not a number
-    assert not (tmp_path / "toys.csv.part").exists()
+    write_toy_table(tmp_path / "c.csv", b, "other")
+    with pytest.raises(ConfigError, match="does not belong with"):
+        merge_toy_tables([tmp_path / "a.csv", tmp_path / "c.csv"], tmp_path / "x.csv")
+    with pytest.raises(ConfigError, match="overlapping toy ranges"):
+        merge_toy_tables([tmp_path / "a.csv", tmp_path / "a.csv"], tmp_path / "x.csv")
+
+
+@pytest.mark.slow
+def test_toys_identical_however_split_and_on_dask(tmp_path):
+    pytest.importorskip("distributed")
+    cfg = load_config(preset="reactor_ge", overrides=["recoil.threshold_kevnr=0.5", "generator.chunk_size=50000"])
+    d = tmp_path
+    generate(cfg, d / "t_gen.h5", n_events=50_000, progress=False)
+    simulate_detector(d / "t_gen.h5", d / "t_det.h5", reactor_detector(oversample=50.0), progress=False)
+    r = EventReader(d / "t_det.h5")
+    cols, _ = r.read(jagged=[])
+    rc = reco_from_dict(RECO)
+    templates = Templates.from_columns(cols, r.metadata, rc)
+    whole = run_toys(cfg, reactor_detector(), rc, templates, r.metadata, 6, seed=3, workers=1, progress=False)
+    part = run_toys(cfg, reactor_detector(), rc, templates, r.metadata, 3, seed=3, workers=1, progress=False, first=3)
+    np.testing.assert_array_equal(part.mu, whole.mu[3:])
+    np.testing.assert_array_equal(part.index, [3, 4, 5])
+    on_dask = run_toys(cfg, reactor_detector(), rc, templates, r.metadata, 6, seed=3, progress=False, dask="local:2")
+    np.testing.assert_array_equal(on_dask.mu, whole.mu)
 
 
 @pytest.mark.slow
@@ -157,3 +185,15 @@ def test_ctrl_c_stops_a_toy_run_quickly_with_exit_130(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert not (tmp_path / "run" / "toys.csv").exists()
+
+
+def test_run_refuses_oversampled_data_backgrounds(tmp_path):
+    from generator._validate import ConfigError
+    from reco.run import run_chain
+
+    cfg = load_config(preset="demo", overrides=["detector.backgrounds=[{kind = 'steady_state', recoil_type = 'er', "
+                                                "e_min_kev = 0.1, e_max_kev = 2.0, rate_per_kev_kg_day = 1.0, "
+                                                "oversample = 20.0}]"])
+    with pytest.raises(ConfigError, match=r"detector.backgrounds\[0\].oversample = 20: in a run the data set"):
+        run_chain(cfg, tmp_path / "x", progress=False)
+    assert not (tmp_path / "x").exists()
