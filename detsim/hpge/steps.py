@@ -1,53 +1,18 @@
-"""p-type point-contact HPGe response (CONUS+, COHERENT Ge-Mini, nuGeN, TEXONO).
-
-Steps: quenching (keVnr -> keVee); electron-hole pairs with Fano statistics and electronic noise,
-sigma_E^2 = F eps E + sigma_noise^2 with sigma_noise = FWHM_pulser / 2.355; trigger turn-on (erf around
-the threshold); rise-time pulse-shape discrimination: bulk events rise fast, events in the surface
-(lithium-diffused transition) layer rise slowly; both rise-time spreads grow at low energy as
-sqrt(sigma_0^2 + (c / E)^2). The cut keeps a fixed fraction of bulk events at every energy, so the
-rejection of slow pulses worsens towards threshold (CONUS, arXiv:2308.12105; TEXONO, arXiv:2412.00089).
-"""
+"""The HPGe chain steps (quenching, ionisation, trigger, pulse shape; each declares the columns it needs and
+provides and draws its fluctuations with the chunk's generator, with the formulas of physics.py) and the file
+metadata: ``steps`` and ``metadata`` of the technology contract, ``hpge_steps`` for direct use."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtr
 
-from .chain import Step
-from .config import DetectorConfig, HPGeConfig
+from ..chain import Step
+from ..config import DetectorConfig
+from .config import FWHM_PER_SIGMA
+from .physics import _distance_to_surface_cm, psd_expectation, rise_sigma
 
-section_class = HPGeConfig
-
-__all__ = ["hpge_steps", "metadata", "psd_expectation", "resolution_sigma_kev", "section_class", "steps"]
-
-FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
-
-
-def resolution_sigma_kev(e_kevee, fano, pair_energy_ev, pulser_fwhm_ev):
-    """Expected energy resolution (1 sigma, keVee): sqrt(F eps E + sigma_noise^2)."""
-    noise = pulser_fwhm_ev / FWHM_PER_SIGMA * 1e-3
-    return np.sqrt(fano * pair_energy_ev * 1e-3 * np.asarray(e_kevee) + noise**2)
-
-
-def rise_sigma(sigma0, noise_ns_kev, e_kevee):
-    e = np.maximum(np.asarray(e_kevee, dtype=np.float64), 1e-6)
-    return np.sqrt(sigma0**2 + (noise_ns_kev / e) ** 2)
-
-
-def psd_expectation(psd, e_kevee):
-    """Analytic (cut, bulk acceptance, slow rejection) of the rise-time cut at energy e_kevee."""
-    sb = rise_sigma(psd.bulk_rise_sigma_ns, psd.rise_noise_ns_kev, e_kevee)
-    ss = rise_sigma(psd.slow_rise_sigma_ns, psd.rise_noise_ns_kev, e_kevee)
-    cut = psd.bulk_rise_ns + sb * ndtri(psd.bulk_acceptance)
-    return cut, psd.bulk_acceptance, 1.0 - ndtr((cut - psd.slow_rise_ns) / ss)
-
-
-def _distance_to_surface_cm(x, y, z, geometry):
-    if geometry.get("shape", "cylinder") == "cylinder":
-        r = np.hypot(x, y)
-        return np.minimum(geometry["radius_cm"] - r, 0.5 * geometry["height_cm"] - np.abs(z))
-    return np.minimum.reduce([0.5 * geometry["size_x_cm"] - np.abs(x), 0.5 * geometry["size_y_cm"] - np.abs(y),
-                              0.5 * geometry["size_z_cm"] - np.abs(z)])
+__all__ = ["hpge_steps", "metadata", "steps"]
 
 
 def hpge_steps(det: DetectorConfig, geometry: dict) -> list[Step]:
