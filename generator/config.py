@@ -21,7 +21,7 @@ from .constants import COUPLING_SETS
 from .form_factors import FORM_FACTOR_MODELS
 from .nuclei import MASS_CONVENTIONS
 from .sources.pion_dar import FACILITIES
-from .sources.reactor import DEFAULT_LOW_ENERGY, FISSION_FRACTION_SETS, FISSION_ISOTOPES, LOW_ENERGY_MODELS
+from .sources.reactor import FISSION_FRACTION_SETS, FISSION_ISOTOPES, LOW_ENERGY_MODELS
 from .sources.solar import SOLAR_COMPONENTS, SOLAR_MODELS
 
 __all__ = [
@@ -59,10 +59,8 @@ class ReactorConfig:
                                       "(instead of thermal_power_gw and distance_m)")
     fission_fractions: Any = option("daya_bay", doc=f"a set name ({', '.join(FISSION_FRACTION_SETS)}) "
                                     f"or a table of {', '.join(FISSION_ISOTOPES)}")
-    low_energy: str = option(DEFAULT_LOW_ENERGY, doc="treatment below 2 MeV ('conflux': summation spectra joined to "
-                             "Huber-Mueller at 2 MeV, plus the 239U and 239Np decays of 0.6 238U captures per fission)",
-                             allowed=LOW_ENERGY_MODELS)
-    e_min_mev: float = option(0.0, unit="MeV", doc="lowest antineutrino energy", ge=0, lt=8)
+    low_energy: str = option("vogel_engel", doc="treatment below 2 MeV", allowed=LOW_ENERGY_MODELS)
+    e_min_mev: float = option(1.0, unit="MeV", doc="lowest antineutrino energy", ge=0, lt=8)
     e_max_mev: float = option(10.0, unit="MeV", doc="highest antineutrino energy", gt=2, le=12)
 
     def __post_init__(self):
