@@ -9,11 +9,10 @@ response (quenching, light yield or ionisation resolution, threshold / acceptanc
 * an erf trigger turn-on in electron-equivalent energy (HPGe):  eff(T) = sum_i m_i/M Phi((QF(T) T - thr_i) / s_i),
   s_i^2 = F eps E + sigma_noise_i^2 + w_i^2, with the numbers of the detector preset (data/detectors/);
 * a released table (CENNS-10 LAr, data/efficiency/cenns10_anlA_efficiency.csv);
-* this package's detector simulation run on mono-energetic recoils (XENONnT).
+* a released table (XENONnT: the mono-energetic NR efficiencies of its 8B data release, data/releases/xenonnt_b8_2024).
 
 Usage:
     python scripts/make_experiment_presets.py                 # write every preset, print the comparison
-    python scripts/make_experiment_presets.py --skip-xenon    # keep the XENONnT table already in its preset
     python scripts/make_experiment_presets.py --compare       # only print predictions vs papers
     python scripts/make_experiment_presets.py --check         # exit 1 if a preset differs from what is built
 
@@ -285,6 +284,16 @@ def xenonnt_efficiency(energies=XE_ENERGIES, n_events=20000, seed=8):
             err.append(math.sqrt(max(p * (1 - p), 1.0 / n_events) / n_events))
             print(f"  xenonnt {e:5.2f} keVnr: efficiency {p:.4f} +- {err[-1]:.4f}", file=sys.stderr)
     return np.array(energies, dtype=float), np.array(out), np.array(err)
+
+
+def xenonnt_release_efficiency():
+    """The XENONnT 8B release's mono-energetic NR detection efficiency summed over the 2 x 81 analysis bins at the
+    nominal yields (t_ly = t_qy = 0), SR0/SR1 weighted by their exposures (1.174398 and 2.342593 t yr): 0.5-5.0
+    keVnr in 0.1 keVnr steps (data/releases/xenonnt_b8_2024, reco.released.xenonnt_b8.mono_efficiency_curve)."""
+    from reco.released.xenonnt_b8 import mono_efficiency_curve
+
+    x, y = mono_efficiency_curve()
+    return np.round(x, 6), y
 
 
 def read_existing_table(name: str):
@@ -680,29 +689,23 @@ template_events = 100000
 """
 
 
-def preset_xenonnt(x, y, err=None, n_events=None):
-    note = ""
-    if err is not None:
-        note = ("# Binomial errors of the table (" + str(n_events) + " recoils per energy): "
-                + ", ".join(f"{v:.4f}" for v in err) + "\n")
+def preset_xenonnt(x, y):
     comment = (
-        "# Efficiency vs keVnr: DERIVED with this package's detector simulation (not the published curve: the\n"
-        "# XENONnT data release ships its mono-energetic NR efficiencies only as binary HDF5 4-D templates, which\n"
-        "# could not be read here). Mono-energetic recoils (preset mono_recoil_xe) in the fiducial cylinder below,\n"
-        "# detector xenonnt (NEST SR0 parameters, 23 V/cm) with S1 2-fold coincidence (the 8B analysis lowered it\n"
-        "# from 3-fold [M]) and the gate 13.3 cm above the fiducial top (xenon.gate_z_cm = 73.6: drift 213-2140 us as\n"
-        f"# in the NEST file); efficiency = fraction with s1_pass & triggered & {XE_CS2_RANGE[0]:g} <= cS2 < {XE_CS2_RANGE[1]:g} PE\n"
-        "# (cS2 = S2 exp(t_drift/tau); cS2 range of the release's likelihood [data: XENONnT/light_wimp_data_release\n"
-        "# test_statistical_model.yaml]), set to 0 below 0.5 keVnr (analysis: \"events above 0.5 keV\" [paper];\n"
-        "# release code truncates at 0.51 keV). NOT included: S1/S2 BDT and data-quality cut acceptances, the\n"
-        "# YBe-calibrated yields (NEST v2 defaults are used), and the quoted 25 % signal-efficiency uncertainty.\n"
-        + note)
+        "# Efficiency vs keVnr [data]: the mono-energetic NR detection efficiency of the XENONnT 8B data release\n"
+        "# (GitHub XENONnT/cevns_data_release, Zenodo 10.5281/zenodo.20576156; data/releases/xenonnt_b8_2024) summed\n"
+        "# over the 2 x 81 analysis bins (cS2 90-500 PE, S2 shadow, S1 and S2 BDT scores) at the nominal light and\n"
+        "# charge yields (t_ly = t_qy = 0), SR0 and SR1 weighted by their exposures (1.174398, 2.342593 t yr). It\n"
+        "# includes every selection of the analysis. Nothing below 0.5 keVnr (\"events above 0.5 keV\" [paper]).\n"
+        "# These are the release's SR0/SR1 templates, i.e. the updated signal model of arXiv:2604.06002: at 1 keVnr\n"
+        "# 30 % below the 2024 analysis' (README of the release directory). The released-analysis fit\n"
+        "# (reco.released.xenonnt_b8) applies the same efficiencies per bin, with the yield nuisances.\n")
     return f"""{HEADER}name = "xenonnt_b8_2024"
 description = "XENONnT solar 8B CEvNS (PRL 133, 191002 (2024), arXiv:2408.02877): natural Xe, 3.51 t yr, SNO 8B flux"
 
 # Paper [paper, abstract]: 37 events observed above 0.5 keV with 26.4 +1.4 -1.3 expected from backgrounds,
-# 2.73 sigma; measured 8B flux 4.7 +3.6 -2.3 x 1e6 /cm2/s. Signal excess 37 - 26.4 = 10.6 [calc]; the expected
-# SM signal (~10.7) is NOT verified.
+# 2.73 sigma; measured 8B flux 4.7 +3.6 -2.3 x 1e6 /cm2/s. SM 8B expectation 11.9 events at the SNO flux [data:
+# the 2024 8B templates of XENONnT/light_wimp_data_release x the exposures]; 25 % signal-efficiency uncertainty
+# [data: its statistical model]. With the released (2026) efficiencies this preset expects ~10.0 (README).
 
 [source]
 kind = "solar"
@@ -815,7 +818,8 @@ PAPER = {
     "conus_plus_2025": (347.0, 59.0, "SM prediction 347 +- 59", "arXiv:2501.05206 v2 abstract"),
     "coherent_ge_2025": (20.6 + 2 * 7.1, 7.1, "inferred SM ~ 20.6 + 2 x 7.1: measured 20.6 +7.1 -6.3, SM 'within 2 "
                          "sigma' / 'tension of about 2 sigma'", "arXiv:2406.13806, arXiv:2506.13555 abstracts"),
-    "xenonnt_b8_2024": (10.6, 8.1, "excess 37 - 26.4 = 10.6 (flux +77 %/-49 %)", "arXiv:2408.02877 abstract"),
+    "xenonnt_b8_2024": (11.9, 0.25 * 11.9, "SM 8B expectation 11.9 (SNO flux) +- 25 % signal efficiency",
+                        "arXiv:2408.02877; 2024 templates of XENONnT/light_wimp_data_release"),
 }
 
 
@@ -953,27 +957,18 @@ def build_all(skip_xenon: bool, xenon_events: int) -> dict[str, str]:
         "coherent_ge_2025": preset_gemini(*table_gemini()),
         "coherent_cryocsi": preset_cryocsi(*table_cryocsi()),
     }
-    if skip_xenon:
-        path = PRESET_DIR / "xenonnt_b8_2024.toml"
-        if path.is_file():  # re-render with the table (and its errors) already in the preset
-            x, y = read_existing_table("xenonnt_b8_2024")
-            err, n = None, None
-            for line in path.read_text().splitlines():
-                if line.startswith("# Binomial errors of the table ("):
-                    n = int(line.split("(")[1].split()[0])
-                    err = np.array([float(v) for v in line.split(":", 1)[1].split(",")])
-            out["xenonnt_b8_2024"] = preset_xenonnt(x, y, err, n)
-    else:
-        x, y, err = xenonnt_efficiency(n_events=xenon_events)
-        y = np.where(x < XE_THRESHOLD_KEVNR - 1e-9, 0.0, y)
-        out["xenonnt_b8_2024"] = preset_xenonnt(x, y, err, xenon_events)
+    # XENONnT: read from its data release (deterministic; skip_xenon / xenon_events only concerned the former
+    # detector-simulation table, xenonnt_efficiency, kept for comparison)
+    out["xenonnt_b8_2024"] = preset_xenonnt(*xenonnt_release_efficiency())
     return out
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--skip-xenon", action="store_true", help="keep the XENONnT table of the existing preset")
-    p.add_argument("--xenon-events", type=int, default=20000, help="recoils per energy for the XENONnT table")
+    p.add_argument("--skip-xenon", action="store_true", help="no effect (kept for old scripts): the XENONnT table is read from its data "
+                   "release")
+    p.add_argument("--xenon-events", type=int, default=20000, help="recoils per energy of xenonnt_efficiency "
+                   "(a detector-simulation cross-check, not used for the preset)")
     p.add_argument("--compare", action="store_true", help="only print the comparison with the papers")
     p.add_argument("--check", action="store_true", help="exit 1 if a written preset differs (XENONnT skipped)")
     args = p.parse_args(argv)

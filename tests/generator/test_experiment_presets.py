@@ -74,7 +74,8 @@ def test_preset_loads_and_rate_json(name):
     assert cfg.name == name and cfg.description
     assert cfg.recoil.efficiency_kevnr is not None  # every experiment preset carries its efficiency curve
     eff = np.asarray(cfg.recoil.efficiency)
-    assert np.all((eff >= 0) & (eff <= 1)) and eff.max() > 0.3
+    # XENONnT's released efficiency (every selection, all 162 bins) peaks at 0.147 near 3.7 keVnr
+    assert np.all((eff >= 0) & (eff <= 1)) and eff.max() > (0.1 if name == "xenonnt_b8_2024" else 0.3)
     d = rate_json(name)
     assert d["name"] == name
     assert d["expected_events"] > 0
@@ -92,8 +93,7 @@ def test_preset_is_a_run_configuration(name):
 
 
 def test_presets_are_up_to_date_with_the_build_script():
-    """The efficiency tables in the files are what the script computes (XENONnT: re-rendered from its file, since
-    its table comes from a detector simulation run)."""
+    """The efficiency tables in the files are what the script computes (XENONnT: from its data release)."""
     built = builder().build_all(skip_xenon=True, xenon_events=0)
     assert set(built) == set(PRESETS)
     for name, text in built.items():
@@ -147,13 +147,17 @@ def test_coherent_ge_2025_vs_paper():
     assert abs(ours("coherent_ge_2025") - (20.6 + 2 * 7.1)) < 7.1
 
 
-@pytest.mark.xfail(strict=True, reason="XENONnT efficiency derived with this package's detector simulation "
-                   "(NEST v2 yields, 2-fold S1, cS2 90-500 PE) is ~5x the analysis' signal acceptance: BDT and "
-                   "data-quality cuts and the YBe-calibrated yields are missing (see the preset's [recoil] notes)")
 def test_xenonnt_b8_2024_vs_paper():
-    # XENONnT, PRL 133, 191002 (2024), arXiv:2408.02877 (abstract): 37 events above 0.5 keV with 26.4 expected
-    # from backgrounds -> excess 10.6; measured flux 4.7 +3.6 -2.3 x 1e6 /cm2/s, i.e. +77 % / -49 %: +-8.1 events.
-    assert abs(ours("xenonnt_b8_2024") - 10.6) < 8.1
+    # XENONnT, PRL 133, 191002 (2024), arXiv:2408.02877: SM 8B expectation 11.9 events at the SNO flux (the 2024
+    # 8B templates of XENONnT/light_wimp_data_release x the SR0/SR1 exposures: 4.25 + 7.67), with the model's 25 %
+    # signal-efficiency uncertainty as the tolerance. The preset expects ~9.9: its [recoil] table is the data
+    # release's mono-energetic efficiency (data/releases/xenonnt_b8_2024), which is the updated signal model of
+    # arXiv:2604.06002 -- XENONnT's own 8B spectrum folded with it gives 9.2, not 11.9 (-23 %) -- and this
+    # package's recoil spectrum is 5-9 % above XENONnT's below 2 keVnr (weak-charge convention; see the README of
+    # the release directory and reco/released/xenonnt_b8.py).
+    n = ours("xenonnt_b8_2024")
+    assert abs(n - 11.9) < 0.25 * 11.9
+    assert 9.5 < n < 10.3  # 9.2 x (1.05-1.09), the explained offset
 
 
 def test_coherent_cryocsi_bounds():
