@@ -3,7 +3,7 @@
 Paper: XENON Collaboration, "First Indication of Solar 8B Neutrinos via Coherent Elastic Neutrino-Nucleus
 Scattering with XENONnT", Phys. Rev. Lett. 133, 191002 (2024), arXiv:2408.02877. Release: GitHub
 XENONnT/cevns_data_release (Zenodo DOI 10.5281/zenodo.20576156, CC-BY-4.0), SR0 and SR1 only, in
-``data/releases/xenonnt_b8_2024/`` (observed events and binning as released; the 4,612 template files converted
+``data/releases/xenonnt_b8_2024/`` (observed events and binning as released; the 4,610 template files converted
 into one HDF5 file by ``scripts/convert_xenonnt_cevns_release.py``; see the README there).
 
 The analysis, as the release defines it:
