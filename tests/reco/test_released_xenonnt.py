@@ -9,6 +9,7 @@ XENONnT/cevns_data_release (Zenodo 10.5281/zenodo.20576156), SR0/SR1 shipped in 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -132,3 +133,53 @@ def test_a_damaged_release_file_is_named_with_its_checksum(tmp_path, monkeypatch
     assert "\n" not in msg
     assert f"data/releases/{xe.RELEASE}/data/sr1.csv is {damage}" in msg
     assert expected in msg
+
+
+def test_converter_keeps_every_released_number(tmp_path):
+    """scripts/convert_xenonnt_cevns_release.py on a miniature release in the released file layout (two recoil
+    energies): every histogram comes back bit for bit at its (energy, tly, tqy) index, with the edges and the
+    source checksums."""
+    import importlib.util
+
+    import h5py
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "convert_xenonnt_cevns_release.py"
+    spec = importlib.util.spec_from_file_location("convert_xenonnt", script)
+    conv = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conv)
+    rng = np.random.default_rng(3)
+    edges = [np.array([90.0, 150.0, 250.0, 500.0]), np.linspace(0, 1, 4), np.linspace(0, 1, 4), np.linspace(0.8, 1, 4)]
+    written = {}
+
+    def write(path, hist):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with h5py.File(path, "w") as f:
+            f["templates/template"] = hist
+            for i, (name, e) in enumerate(zip(conv.AXES, edges)):
+                f[f"bins/{i}"] = e
+                f[f"bins/{i}"].attrs["name"] = name
+        written[path.relative_to(tmp_path / "rel").as_posix()] = hist
+
+    for sr in conv.RUNS:
+        base = tmp_path / "rel" / "templates" / sr
+        for comp in ("ac", "er"):
+            write(base / comp / f"template_XENONnT_{sr}_{comp}_cevns.h5", rng.random((3, 3, 3, 3)))
+        for a in conv.GRID:
+            for b in conv.GRID:
+                tag = f"tly_{a:.1f}_tqy_{b:.1f}"
+                write(base / "rg" / f"template_XENONnT_{sr}_rg_cevns_{tag}.h5", rng.random((3, 3, 3, 3)))
+                for e in ("0.500", "0.600"):
+                    write(base / "mono" / f"template_XENONnT_{sr}_mono_{e}_cevns_{tag}.h5", rng.random((3, 3, 3, 3)))
+    conv.convert(tmp_path / "rel", tmp_path / "out", "abc")
+    with h5py.File(tmp_path / "out" / conv.OUTPUT, "r") as f:
+        assert f.attrs["source_commit"] == "abc"
+        g = f["sr1"]
+        assert np.array_equal(g["ac"][()], written["templates/sr1/ac/template_XENONnT_sr1_ac_cevns.h5"])
+        rg = written["templates/sr1/rg/template_XENONnT_sr1_rg_cevns_tly_-3.0_tqy_3.0.h5"]
+        assert np.array_equal(g["rg"][0, 6], rg)
+        assert np.array_equal(g["mono"][1, 4, 2],
+                              written["templates/sr1/mono/template_XENONnT_sr1_mono_0.600_cevns_tly_1.0_tqy_-1.0.h5"])
+        assert np.array_equal(g["mono_energies_kevnr"][()], [0.5, 0.6])
+        assert np.array_equal(g["edges/cs2"][()], edges[0])
+    sums = (tmp_path / "out" / "SOURCE_SHA256SUMS").read_text().splitlines()
+    assert len(sums) == len(written) == 2 * (2 + 49 + 2 * 49)
