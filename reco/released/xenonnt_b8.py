@@ -95,22 +95,37 @@ PUBLISHED = {
 
 def load_release() -> dict:
     """Templates, bin edges and observed events of SR0 and SR1 (after checking every release file)."""
-    import yaml
-
     directory = verify_release(RELEASE)
     out = {}
     with h5py.File(directory / TEMPLATES, "r") as f:
         for sr in RUNS:
             g = f[sr]
             edges = [g["edges"][name][()] for name in g["edges"]]
-            with (directory / "binning" / f"{sr}.yaml").open() as fy:
-                binning = yaml.safe_load(fy)
+            binning = _read_binning(directory / "binning" / f"{sr}.yaml")
             for name, e in zip(AXES, edges):
                 if not np.allclose(np.asarray(binning[name], dtype=float), e, rtol=0, atol=1e-9):
                     raise ValueError(f"{sr}: the templates' {name} edges differ from binning/{sr}.yaml")
             out[sr] = {"ac": g["ac"][()], "er": g["er"][()], "rg": g["rg"][()], "mono": g["mono"][()],
                        "energies": g["mono_energies_kevnr"][()], "grid": g["tly"][()], "edges": edges,
                        "events": _read_events(directory / "data" / f"{sr}.csv")}
+    return out
+
+
+def _read_binning(path) -> dict[str, list[float]]:
+    """The release's binning YAML: ``name:`` lines, each followed by ``- edge`` lines (nothing else occurs; read
+    by hand so that PyYAML is not a dependency)."""
+    out: dict[str, list[float]] = {}
+    key = None
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
+        if line.endswith(":") and not line.startswith((" ", "-")):
+            key = line[:-1].strip()
+            out[key] = []
+        elif line.lstrip().startswith("- ") and key is not None:
+            out[key].append(float(line.lstrip()[2:]))
+        else:
+            raise ValueError(f"{path}: unexpected line {line!r}")
     return out
 
 
