@@ -12,6 +12,24 @@ coherent_lar     COHERENT LAr (arXiv:2003.10630 release): QF = 0.246(6) + 0.0007
 constant         a fixed QF (e.g. 0.0878 for CsI[Na] 2017, COHERENT Science 357, 1123).
 table            QF tabulated against keVnr in a CSV file, interpolated linearly.
 
+Germanium models (compared in scripts/ge_quenching_comparison.py, as in arXiv:2502.12308)
+-----------------------------------------------------------------------------------------
+lindhard          with k unset: Lindhard's own k = 0.133 Z^(2/3) A^(-1/2) = 0.157 for Ge (no published sigma).
+lindhard_adiabatic
+                 Lindhard x adiabatic correction 1 - exp(-E_nr / xi) (Scholz et al., PRD 94, 122003 (2016),
+                 arXiv:1608.03588, "a Lindhard model with a free electronic energy loss k and an adiabatic
+                 correction for sub-keVnr nuclear recoils"): k = 0.179 +- 0.001 (abstract), xi = 0.16 keVnr (the
+                 fit constant as implemented after 1608.03588 in the SNuDD code, k = 0.1789, xi = 0.16 [V-code]).
+                 The abstract's check: QF = 13.7 % at 0.3 keVnr and 25.3 % at 8.5 keVnr. ``variation`` moves k.
+dresden_fef      the Dresden-II iron-filtered-neutron ("Fef") curve, data/quenching/dresden2_fef_ybe.csv
+                 (PRL 129, 211802 (2022); curve of Collar, Kavner & Lewis, arXiv:2102.10089), 0-4.5 keVnr;
+                 above 4.5 keVnr Lindhard k = 0.157, which the curve already equals above 1.6 keVnr. No +-1 sigma.
+dresden_ybe      the Dresden-II 88Y/Be photoneutron ("YBe") curve from the same file; above 4.5 keVnr Lindhard with
+                 k = 0.16590 matched to the curve's last point [ASSUMED continuation]. No +-1 sigma.
+conus_2022       the CONUS measurement (Bonhomme et al., EPJC 82, 815 (2022), arXiv:2202.03754, 0.4-6.3 keVnr):
+                 its Lindhard fit k = 0.162 +- 0.004 (stat+sys), adopted by CONUS+. The individual measured points
+                 were not reachable in the stored sources: only the fit is shipped.
+
 Every model takes ``variation`` (shift in units of its 1 sigma; e.g. +1/-1 for systematics) and an
 optional relative event-by-event fluctuation of the QF.
 """
@@ -19,12 +37,31 @@ optional relative event-by-event fluctuation of the QF.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["QUENCHING_MODELS", "QuenchingModel", "coherent_csi_qf", "coherent_lar_qf", "lindhard_qf"]
+from generator._validate import ConfigError
 
-QUENCHING_MODELS = ("lindhard", "coherent_csi", "coherent_lar", "constant", "table")
+__all__ = ["GE_MODELS", "QUENCHING_MODELS", "QuenchingModel", "coherent_csi_qf", "coherent_lar_qf", "dresden_qf",
+           "lindhard_adiabatic_qf", "lindhard_qf"]
+
+QUENCHING_MODELS = ("lindhard", "coherent_csi", "coherent_lar", "constant", "table", "lindhard_adiabatic",
+                    "dresden_fef", "dresden_ybe", "conus_2022")
+# The germanium models of the QF comparison (scripts/ge_quenching_comparison.py).
+GE_MODELS = ("lindhard", "lindhard_adiabatic", "dresden_fef", "dresden_ybe", "conus_2022")
+
+# Scholz et al. 2016 (arXiv:1608.03588): k = 0.179 +- 0.001 [abstract]; xi = 0.16 keVnr [V-code, SNuDD].
+ADIABATIC_K, ADIABATIC_K_SIGMA, ADIABATIC_XI_KEV = 0.179, 0.001, 0.16
+# Bonhomme et al. 2022 (arXiv:2202.03754): k = 0.162 +- 0.004 [abstract].
+CONUS_2022_K, CONUS_2022_K_SIGMA = 0.162, 0.004
+# Continuations of the Dresden-II curves above their last point (4.5 keVnr): Lindhard k = 0.157 for Fef (the curve
+# is Lindhard 0.157 above 1.6 keVnr) and k matched to the YBe curve at 4.5 keVnr [ASSUMED].
+DRESDEN_FILE = ("quenching", "dresden2_fef_ybe.csv")
+DRESDEN_TAIL_K = {"fef": 0.157, "ybe": 0.16590}
+# Models whose parameters are fixed by their publication (k is not a free parameter there).
+_FIXED = {"dresden_fef", "dresden_ybe", "conus_2022"}
+_NO_SIGMA = {"dresden_fef", "dresden_ybe", "table", "coherent_csi"}
 
 # COHERENT CsI[Na] 2021 release, scintRespCoefficients.txt (a, b, c, d) for E in MeV.
 CSI_NOMINAL = (0.0554628, 4.30681, -111.707, 840.384)
@@ -42,6 +79,35 @@ def lindhard_qf(t_kevnr, z, k):
     eps = 11.5 * np.power(np.asarray(z, dtype=np.float64), -7.0 / 3.0) * t
     g = 3.0 * eps**0.15 + 0.7 * eps**0.6 + eps
     return k * g / (1.0 + k * g)
+
+
+def lindhard_adiabatic_qf(t_kevnr, z, k, xi_kev):
+    """Lindhard QF times the adiabatic correction 1 - exp(-E_nr/xi) (Scholz et al. 2016, arXiv:1608.03588)."""
+    t = np.asarray(t_kevnr, dtype=np.float64)
+    return lindhard_qf(t, z, k) * -np.expm1(-t / xi_kev)
+
+
+@lru_cache(maxsize=1)
+def _dresden_table():
+    from generator._data import data_path
+
+    rows = []
+    with open(data_path(*DRESDEN_FILE)) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and not line.startswith("kevnr"):
+                rows.append([float(v) for v in line.split(",")])
+    a = np.array(rows)
+    return a[:, 0], {"fef": a[:, 1], "ybe": a[:, 2]}
+
+
+def dresden_qf(t_kevnr, curve: str = "fef"):
+    """The Dresden-II Fef or YBe germanium QF (keVnr); Lindhard continuation above the table (see module doc)."""
+    if curve not in DRESDEN_TAIL_K:
+        raise ValueError(f"dresden curve {curve!r}: allowed fef, ybe")
+    x, ys = _dresden_table()
+    t = np.asarray(t_kevnr, dtype=np.float64)
+    return np.where(t <= x[-1], np.interp(t, x, ys[curve]), lindhard_qf(t, 32, DRESDEN_TAIL_K[curve]))
 
 
 def lindhard_standard_k(z, a):
@@ -82,6 +148,33 @@ class QuenchingModel:
     syst0: float = 0.0  # coherent_csi components
     syst1: float = 0.0
     fluctuation: float = 0.0  # relative event-by-event spread of the QF
+    xi_kev: float | None = None  # lindhard_adiabatic: adiabatic-correction energy (default 0.16 keVnr)
+
+    def __post_init__(self):
+        m = self.model
+        if m not in QUENCHING_MODELS:
+            raise ConfigError(f"quenching.model = {m!r}: allowed {', '.join(QUENCHING_MODELS)}")
+        if m in _FIXED and (self.k is not None or self.k_sigma):
+            raise ConfigError(f"quenching.k / k_sigma: the {m} model has its published parameters; use 'lindhard' "
+                              "for a free k")
+        if m in _NO_SIGMA and self.variation:
+            raise ConfigError(f"quenching.variation = {self.variation}: no +-1 sigma is published for the {m} "
+                              "model" + (" (use syst0 / syst1)" if m == "coherent_csi" else ""))
+        if m == "lindhard" and self.variation and self.k_sigma <= 0:
+            raise ConfigError("quenching.variation needs quenching.k_sigma > 0 for the 'lindhard' model")
+        if m == "lindhard_adiabatic" and self.k is not None and self.variation and self.k_sigma <= 0:
+            raise ConfigError("quenching.variation with a custom k needs quenching.k_sigma > 0")
+        if self.xi_kev is not None and (m != "lindhard_adiabatic" or not self.xi_kev > 0):
+            raise ConfigError(f"quenching.xi_kev = {self.xi_kev}: only for 'lindhard_adiabatic', and > 0")
+        if self.k is not None and not self.k > 0:
+            raise ConfigError(f"quenching.k = {self.k}: must be > 0")
+
+    def _k_and_sigma(self):
+        if self.model == "conus_2022":
+            return CONUS_2022_K, CONUS_2022_K_SIGMA
+        if self.model == "lindhard_adiabatic" and self.k is None:
+            return ADIABATIC_K, ADIABATIC_K_SIGMA
+        return self.k, self.k_sigma
 
     def qf(self, t_kevnr, z, a):
         """Mean QF for recoils (keVnr) on nuclei (Z, A)."""
@@ -97,6 +190,14 @@ class QuenchingModel:
             return np.full_like(t, self.value + self.variation * self.value_sigma)
         if self.model == "table":
             return np.interp(t, self.table_kevnr, self.table_qf)
+        if self.model in ("conus_2022", "lindhard_adiabatic"):
+            k, ks = self._k_and_sigma()
+            k = k + self.variation * ks
+            if self.model == "conus_2022":
+                return lindhard_qf(t, z, k)
+            return lindhard_adiabatic_qf(t, z, k, ADIABATIC_XI_KEV if self.xi_kev is None else self.xi_kev)
+        if self.model in ("dresden_fef", "dresden_ybe"):
+            return dresden_qf(t, self.model.split("_")[1])
         raise ValueError(f"unknown quenching model {self.model!r}; allowed: {', '.join(QUENCHING_MODELS)}")
 
     def quench(self, rng, t_kevnr, z, a):
