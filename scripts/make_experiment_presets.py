@@ -823,34 +823,6 @@ PAPER = {
 }
 
 
-def timing_acceptance(window_ns, timing_eff=None, offset_ns=0.0, tau_pi=26.033, tau_mu=2196.98, sigma=150.0):
-    """Fraction of prompt and of delayed neutrinos inside a beam window (package frame: the Gaussian POT pulse,
-    sigma 150 ns, centred at ``offset_ns`` = 0; lifetimes INPUTS 4.2), optionally weighted by a timing efficiency."""
-    t = np.arange(-3000.0, 60000.0, 1.0)
-    pot = np.exp(-0.5 * ((t - offset_ns) / sigma) ** 2)
-    pot /= pot.sum()
-    k_pi = np.where(t >= 0, np.exp(-np.clip(t, 0, None) / tau_pi), 0.0)
-    k_mu = np.where(t >= 0, np.exp(-np.clip(t, 0, None) / tau_mu), 0.0)
-    i0 = np.searchsorted(t, 0.0)
-
-    def conv(a, k):
-        from scipy.signal import fftconvolve
-
-        full = fftconvolve(a, k / k.sum())  # k starts at t = 0 (index i0): shift back by i0
-        return full[i0:i0 + len(t)]
-
-    prompt = conv(pot, k_pi)
-    delayed = conv(prompt, k_mu)
-    w = ((t >= window_ns[0]) & (t < window_ns[1])).astype(float)
-    if timing_eff is not None:
-        w = w * timing_eff(t)
-    return float((prompt * w).sum() / prompt.sum()), float((delayed * w).sum() / delayed.sum())
-
-
-def csi2021_timing_eff(t):
-    return np.where(t <= 520.0, 1.0, np.exp(-0.0494e-3 * (t - 520.0)))
-
-
 def rates(name, overrides=(), efficiency=True):
     from generator.config import load_config
     from generator.experiment import Experiment
@@ -870,14 +842,15 @@ def compare():
         n = t.expected_events
         raw = rates(name, efficiency=False).expected_events
         extra = {}
-        if name in WINDOWS:
-            comp = t.by_component()
-            prompt = comp.get("prompt_nu_mu", 0.0)
-            delayed = n - prompt
-            eff_t = (lambda tt: csi2021_timing_eff(tt + RELEASE_T0_NS)) if name == "coherent_csi_2022" else None
-            ap, ad = timing_acceptance(WINDOWS[name], timing_eff=eff_t)
-            extra["with_timing"] = prompt * ap + delayed * ad
-            extra["timing_acc"] = (ap, ad)
+        if name in WINDOWS:  # the preset's [window]: the same acceptance cevns-rate reports
+            from generator.config import load_config
+            from generator.experiment import Experiment
+            from generator.windows import window_acceptance
+
+            cfg = load_config(preset=name)
+            acc = window_acceptance(Experiment.from_config(cfg).source, cfg.window)
+            extra["with_timing"] = sum(v * acc[c] for c, v in t.by_component().items())
+            extra["timing_acc"] = (acc["prompt_nu_mu"], acc["delayed_nu_e"])
         if name in ("coherent_csi_2017", "coherent_csi_2022", "coherent_lar_2020"):
             extra["klein_nystrand"] = rates(name, ["physics.form_factor=klein_nystrand"]).expected_events
         if name == "coherent_csi_2022":
