@@ -233,6 +233,22 @@ def _null_impossible(c: _Compiled, data: np.ndarray) -> str:
     return ""
 
 
+def _signal_count_error(c: _Compiled, m, best: np.ndarray) -> float:
+    """Error of the fitted count N = mu sum_b S_b(theta) through the HESSE covariance of (mu, theta): the signal's
+    shape nuisances move the count as well as mu does (mu's error times the template would double-count them)."""
+    scales, theta = c.split(best)
+    raw = c.raw_templates(theta)
+    live = raw[0] > 0
+    grad = np.zeros(len(best))
+    grad[0] = float(np.maximum(raw[0], 0.0).sum())
+    n_c = len(c.names)
+    for k, th in enumerate(theta):
+        slope = c.up[k, 0] if th >= 0 else -c.down[k, 0]
+        grad[n_c + k] = scales[0] * float((slope * live).sum())
+    cov = np.array(m.covariance, dtype=float)
+    return float(np.sqrt(max(grad @ cov @ grad, 0.0)))
+
+
 def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = False,
         significance: bool = True) -> FitResult:
     """Maximum-likelihood fit of ``data`` (default: the model's own data)."""
@@ -312,8 +328,7 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
     expected = {name: (scales[i] * t[i]).reshape(c.shape) for i, name in enumerate(c.names)}
     mu, mu_err = float(m.values[0]), float(m.errors[0])
     n_signal = float(expected[SIGNAL].sum())
-    sig_total = float(t[0].sum())
-    n_signal_err = mu_err * sig_total
+    n_signal_err = _signal_count_error(c, m, best)
     why = _null_impossible(c, n) if significance else "not computed"
     z, nll_null = None, None
     if significance and not why:

@@ -149,3 +149,15 @@ def test_analytic_gradient_matches_finite_differences(monkeypatch):
         p = np.array(p)
         num = np.array([(nll(p + h) - nll(p - h)) / 2e-6 for h in 1e-6 * np.eye(len(p))])
         np.testing.assert_allclose(grad(p), num, rtol=1e-5, atol=1e-5)
+
+
+def test_fitted_count_error_goes_through_the_covariance():
+    # One bin, no background, a nuisance that only rescales the signal: the count n is fixed by the data alone,
+    # so its error is sqrt(n) (Poisson), although mu alone trades off against the nuisance and has a larger error.
+    model = BinnedModel([Component("cevns", np.array([10.0]))], data=np.array([25.0]),
+                        shape_nuisances=[ShapeNuisance("norm", {"cevns": (np.array([9.0]), np.array([11.0]))})])
+    r = fit(model, significance=False)
+    assert r.n_signal == pytest.approx(25.0, rel=1e-3)
+    assert r.n_signal_err == pytest.approx(5.0, rel=0.02)
+    # the old mu_err x template estimate: sqrt(25 + (0.1 x 25)^2) = 5.59, the nuisance counted in the count
+    assert r.mu_err * 10.0 == pytest.approx(np.sqrt(25 + 2.5**2), rel=0.02)
