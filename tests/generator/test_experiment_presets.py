@@ -53,16 +53,10 @@ def rate_json(name: str) -> dict:
 
 
 def ours(name: str) -> float:
-    """The preset's expected events; SNS presets times the acceptance of the analysis beam window."""
+    """The preset's expected events: cevns-rate's expectation inside the analysis beam window where the preset
+    declares one ([window]: pulse x decay-chain acceptance, timing efficiency), its total otherwise."""
     d = rate_json(name)
-    n = d["expected_events"]
-    mk = builder()
-    if name not in mk.WINDOWS:
-        return n
-    prompt = d["by_component"]["prompt_nu_mu"]
-    eff_t = (lambda t: mk.csi2021_timing_eff(t + mk.RELEASE_T0_NS)) if name == "coherent_csi_2022" else None
-    ap, ad = mk.timing_acceptance(mk.WINDOWS[name], timing_eff=eff_t)
-    return prompt * ap + (n - prompt) * ad
+    return d.get("expected_events_in_window", d["expected_events"])
 
 
 # --- every preset: loads, cevns-rate --json, a valid cevns-run configuration ------------------------------------
