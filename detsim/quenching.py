@@ -30,6 +30,15 @@ conus_2022       the CONUS measurement (Bonhomme et al., EPJC 82, 815 (2022), ar
                  its Lindhard fit k = 0.162 +- 0.004 (stat+sys), adopted by CONUS+. The individual measured points
                  were not reachable in the stored sources: only the fit is shipped.
 
+Silicon (Skipper CCDs, detsim.ccd)
+----------------------------------
+si_chavarria     the DAMIC CCD measurement (Chavarria et al., PRD 94, 082007 (2016), arXiv:1608.00957),
+                 data/quenching/si_chavarria2016.csv, 0.68-2.28 keVnr (QF 8.8-17.1 %, well below Lindhard k = 0.15),
+                 interpolated linearly in QF. Below 0.68 keVnr: Lindhard (k = 0.15) scaled to the first point
+                 [ASSUMED extrapolation]; above 2.28 keVnr: Lindhard with the k that meets the last point,
+                 SI_CHAVARRIA_TAIL_K [ASSUMED continuation]. No +-1 sigma (the table's keVnr errors are not
+                 propagated). For Lindhard in Si use model = "lindhard", k = 0.15.
+
 Every model takes ``variation`` (shift in units of its 1 sigma; e.g. +1/-1 for systematics) and an
 optional relative event-by-event fluctuation of the QF.
 """
@@ -44,10 +53,11 @@ import numpy as np
 from generator._validate import ConfigError
 
 __all__ = ["GE_MODELS", "QUENCHING_MODELS", "QuenchingModel", "coherent_csi_qf", "coherent_lar_qf", "dresden_qf",
-           "lindhard_adiabatic_qf", "lindhard_qf"]
+           "lindhard_adiabatic_qf", "lindhard_qf",
+           "si_chavarria_qf"]
 
 QUENCHING_MODELS = ("lindhard", "coherent_csi", "coherent_lar", "constant", "table", "lindhard_adiabatic",
-                    "dresden_fef", "dresden_ybe", "conus_2022")
+                    "dresden_fef", "dresden_ybe", "conus_2022", "si_chavarria")
 # The germanium models of the QF comparison (scripts/ge_quenching_comparison.py).
 GE_MODELS = ("lindhard", "lindhard_adiabatic", "dresden_fef", "dresden_ybe", "conus_2022")
 
@@ -60,8 +70,10 @@ CONUS_2022_K, CONUS_2022_K_SIGMA = 0.162, 0.004
 DRESDEN_FILE = ("quenching", "dresden2_fef_ybe.csv")
 DRESDEN_TAIL_K = {"fef": 0.157, "ybe": 0.16590}
 # Models whose parameters are fixed by their publication (k is not a free parameter there).
-_FIXED = {"dresden_fef", "dresden_ybe", "conus_2022"}
-_NO_SIGMA = {"dresden_fef", "dresden_ybe", "table", "coherent_csi"}
+_FIXED = {"dresden_fef", "dresden_ybe", "conus_2022", "si_chavarria"}
+_NO_SIGMA = {"dresden_fef", "dresden_ybe", "table", "coherent_csi", "si_chavarria"}
+SI_CHAVARRIA_FILE = ("quenching", "si_chavarria2016.csv")
+SI_HEAD_K = 0.15  # Lindhard k whose shape extrapolates the Si curve below its first point
 
 # COHERENT CsI[Na] 2021 release, scintRespCoefficients.txt (a, b, c, d) for E in MeV.
 CSI_NOMINAL = (0.0554628, 4.30681, -111.707, 840.384)
@@ -108,6 +120,37 @@ def dresden_qf(t_kevnr, curve: str = "fef"):
     x, ys = _dresden_table()
     t = np.asarray(t_kevnr, dtype=np.float64)
     return np.where(t <= x[-1], np.interp(t, x, ys[curve]), lindhard_qf(t, 32, DRESDEN_TAIL_K[curve]))
+
+
+@lru_cache(maxsize=1)
+def si_chavarria_table():
+    """(keVnr, QF) of the Chavarria et al. 2016 silicon measurement."""
+    from generator._data import data_path
+
+    rows = []
+    with open(data_path(*SI_CHAVARRIA_FILE)) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and not line.startswith("kevee"):
+                rows.append([float(v) for v in line.split(",")])
+    a = np.array(rows)
+    return a[:, 1], a[:, 0] / a[:, 1]
+
+
+def si_chavarria_tail_k() -> float:
+    """Lindhard k (Z = 14) equal to the measured QF at the table's last point (continuity above it)."""
+    x, y = si_chavarria_table()
+    g = lindhard_qf(x[-1], 14, 1.0) / (1.0 - lindhard_qf(x[-1], 14, 1.0))  # k g / (1 + k g) at k = 1 -> g
+    return float(y[-1] / (1.0 - y[-1]) / g)
+
+
+def si_chavarria_qf(t_kevnr):
+    """QF of silicon recoils (keVnr) after Chavarria et al. 2016, with the continuations of the module doc."""
+    x, y = si_chavarria_table()
+    t = np.asarray(t_kevnr, dtype=np.float64)
+    head = lindhard_qf(t, 14, SI_HEAD_K) * (y[0] / lindhard_qf(x[0], 14, SI_HEAD_K))
+    tail = lindhard_qf(t, 14, si_chavarria_tail_k())
+    return np.where(t < x[0], head, np.where(t > x[-1], tail, np.interp(t, x, y)))
 
 
 def lindhard_standard_k(z, a):
@@ -198,6 +241,8 @@ class QuenchingModel:
             return lindhard_adiabatic_qf(t, z, k, ADIABATIC_XI_KEV if self.xi_kev is None else self.xi_kev)
         if self.model in ("dresden_fef", "dresden_ybe"):
             return dresden_qf(t, self.model.split("_")[1])
+        if self.model == "si_chavarria":
+            return si_chavarria_qf(t)
         raise ValueError(f"unknown quenching model {self.model!r}; allowed: {', '.join(QUENCHING_MODELS)}")
 
     def quench(self, rng, t_kevnr, z, a):
