@@ -300,9 +300,9 @@ def build_analysis(cfg, *, n_signal_events: int = 200_000, seed: int | None = No
         f"mu = sigma_meas / sigma_SM(this package). The paper fits the CEvNS count freely; the {FLUX_NORM_UNCERTAINTY:.0%} "
         "flux-normalisation uncertainty enters only the cross section: add it in quadrature to mu's error for "
         "sigma_ratio (not a prior on the signal in this fit).",
-        "The fitted count's error printed here is mu's error x the signal template, so it carries the QF and "
-        "efficiency uncertainties (~38 events); the count's own error (stat + backgrounds, response nuisances "
-        "off) is ~32 events, and ~30 with every background fixed: the published +-20 is not reached with these "
-        "99 bins and the data shipped here.",
+        "The fitted count's error (~32 events) goes through the covariance of mu and the signal's shape "
+        "nuisances; it is statistical: the same without the QF/efficiency nuisances (32.2) or the template "
+        "statistics (32.2), ~30 with every background fixed. The published +-20 is not reached with these 99 bins "
+        "and the data shipped here (not yet explained).",
     ]
     return ReleasedAnalysis(name=cfg.name, model=model, axes=axes, published=dict(PUBLISHED), notes=notes)

@@ -24,7 +24,7 @@ The analysis, as the release defines it:
 - systematics: the light- and charge-yield nuisances t_ly, t_qy (N(0, 1), shared by CEvNS and the neutrons,
   limits +-3 as in the release's model). The release interpolates the templates on its 7 x 7 (t_ly, t_qy)
   anchor grid (blueice); here they are two independent shape nuisances through the (+-1, 0) and (0, +-1) anchors
-  (piecewise linear, the framework's interpolation), i.e. without the t_ly x t_qy cross term: see ``notes``.
+  (the framework's smooth "code 4p" interpolation), i.e. without the t_ly x t_qy cross term: see ``notes``.
   The XENONnT model's 25 % signal-efficiency uncertainty is left out of the fit: it is degenerate with the
   signal strength, so it changes neither the fitted count nor the significance, only the conversion of the
   count into a flux (as the COHERENT analyses here treat their flux normalisation).
@@ -265,7 +265,7 @@ def _notes(rel: dict, sig) -> list[str]:
     return [
         "Bins: the release's SR-specific quantile edges, shown as bin index (quantile units); SR0 and SR1 are "
         "fitted jointly as one 162-bin likelihood.",
-        "Yield nuisances t_ly, t_qy: two independent piecewise-linear shape nuisances through the released "
+        "Yield nuisances t_ly, t_qy: two independent shape nuisances (smooth 'code 4p' interpolation) through the released "
         "(+-1, 0) and (0, +-1) anchors instead of the release's interpolation on its 7 x 7 anchor grid; the "
         f"additive form misses the released diagonal anchors (+-1, +-1) by at most {100 * max(cross):.1f} % in "
         "the total signal.",

@@ -41,7 +41,34 @@ def test_shape_interpolation_hits_the_released_variants():
     c = _Compiled(BinnedModel([Component("cevns", nom)], data=nom, shape_nuisances=[ShapeNuisance("q", {"cevns": (lo, hi)})]))
     np.testing.assert_allclose(c.templates(np.array([1.0]))[0], hi)
     np.testing.assert_allclose(c.templates(np.array([-1.0]))[0], lo)
-    np.testing.assert_allclose(c.templates(np.array([0.5]))[0], nom + 0.5 * (hi - nom))
+    # beyond one sigma the straight line through the variant (HistFactory's extrapolation)
+    np.testing.assert_allclose(c.templates(np.array([2.0]))[0], nom + 2.0 * (hi - nom))
+    np.testing.assert_allclose(c.templates(np.array([-1.5]))[0], np.maximum(nom + 1.5 * (lo - nom), 0.0))
+
+
+def test_shape_interpolation_is_smooth_through_zero_and_one_sigma():
+    # pyhf "code 4p": value, slope and curvature continuous at |theta| = 1, no kink at 0 for asymmetric variants;
+    # symmetric variants (lo - nom = nom - hi) reduce to the straight line everywhere
+    from reco.released.likelihood import interpolation_shift, interpolation_slope
+
+    up, down = np.array([3.0, -2.0, 0.0]), np.array([-1.0, 5.0, 2.0])
+    f = lambda t: interpolation_shift(t, up, down)  # noqa: E731
+    h = 1e-4
+    for t0 in (-1.0, 1.0):
+        left, right = t0 - 1e-9, t0 + 1e-9
+        np.testing.assert_allclose(f(left), f(right), atol=1e-7)
+        np.testing.assert_allclose(interpolation_slope(left, up, down), interpolation_slope(right, up, down), atol=1e-6)
+        curv = lambda t: (f(t + h) - 2 * f(t) + f(t - h)) / h**2  # noqa: E731
+        np.testing.assert_allclose(curv(t0 - 2 * h), curv(t0 + 2 * h), atol=5e-3)
+    np.testing.assert_allclose(f(0.0), 0.0)
+    # the slope through 0 is one number (the mean of the two one-sided slopes), not two
+    np.testing.assert_allclose(interpolation_slope(0.0, up, down), 0.5 * (up - down))
+    np.testing.assert_allclose((f(h) - f(-h)) / (2 * h), 0.5 * (up - down), atol=1e-6)
+    for t in (-0.7, -0.2, 0.3, 0.9):
+        np.testing.assert_allclose((f(t + h) - f(t - h)) / (2 * h), interpolation_slope(t, up, down), atol=1e-6)
+    sym_up = np.array([2.0, -1.0])
+    for t in (-0.6, 0.25, 0.8):
+        np.testing.assert_allclose(interpolation_shift(t, sym_up, -sym_up), t * sym_up)
 
 
 @pytest.mark.parametrize("lam,var,n", [(5.0, 2.0, 7.0), (0.0, 0.3, 2.0), (40.0, 1e-6, 31.0), (0.2, 5.0, 0.0),
