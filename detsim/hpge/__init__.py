@@ -9,9 +9,10 @@ rejection of slow pulses worsens towards threshold (CONUS, arXiv:2308.12105; TEX
 
 Package layout (detsim/README.md): ``config`` (``section_class``; ``HPGeConfig`` itself stays in detsim/config.py,
 see detsim/hpge/config.py: moving it would create an import cycle), ``physics`` (plain-numpy formulas: resolution,
-rise times, analytic PSD), ``steps`` (``hpge_steps``, ``steps``, ``metadata``). No ``_kernels``: the HPGe response
-is vectorised numpy, nothing is compiled. Everything is re-exported here, so ``detsim.hpge.<name>`` works as it
-did when this was one module.
+rise times, analytic PSD, and the numpy sampler of each step), ``_kernels`` (one numba pass per step with the xenon
+kernels' RNG pattern: a xoshiro256++ state drawn from the chunk's Generator, ziggurat normals), ``steps``
+(``hpge_steps``, ``steps``, ``metadata``: declarations only). Everything is re-exported here, so
+``detsim.hpge.<name>`` works as it did when this was one module.
 """
 
 from .config import FWHM_PER_SIGMA, HPGeConfig, section_class
