@@ -346,7 +346,11 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
 
     m = minimise(None)
     m.hesse()
-    if not m.valid:  # HESSE can find the minimum was not one (a non-positive curvature): descend again from there
+    if not m.valid:
+        # HESSE's exact covariance can put the EDM above the tight target of tol = 1e-4 (EDM 1e-7, near the
+        # rounding noise of a sum over hundreds of bins; 6 of 100 CENNS-10 toys): descend again from there and
+        # accept Minuit's own default convergence criterion (tol = 0.1, EDM < 1e-4, mu to ~1 % of its error)
+        m.tol = 0.1
         m.migrad()
         m.hesse()
     mu_minos = None
