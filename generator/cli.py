@@ -31,13 +31,35 @@ def _missing_config():
     raise ConfigError("give a configuration file or --preset NAME (--list-presets shows the presets)")
 
 
-def print_presets() -> None:
+# --list-presets headings, in the order printed: a preset is grouped by its [source] kind (calibration sources
+# such as mono_recoil, flat_recoil and user tables fall under "other").
+PRESET_GROUPS = (("pion DAR", ("pion_dar",)), ("reactor", ("reactor",)), ("solar", ("solar",)), ("other", None))
+
+
+def presets_by_source_kind() -> dict[str, dict[str, str]]:
+    """The shipped presets as {group heading: {name: description}}, every group present (possibly empty)."""
+    import tomllib
+
+    from ._data import data_path
     from .config import list_presets
 
-    presets = list_presets()
-    width = max(map(len, presets))
-    for name, desc in presets.items():
-        print(f"{name:<{width}}  {desc}")
+    groups: dict[str, dict[str, str]] = {heading: {} for heading, _ in PRESET_GROUPS}
+    for name, desc in list_presets().items():
+        with data_path("presets", f"{name}.toml").open("rb") as f:
+            kind = tomllib.load(f).get("source", {}).get("kind")
+        heading = next(h for h, kinds in PRESET_GROUPS if kinds is None or kind in kinds)
+        groups[heading][name] = desc
+    return groups
+
+
+def print_presets() -> None:
+    groups = presets_by_source_kind()
+    width = max(len(n) for g in groups.values() for n in g)
+    blocks = []
+    for heading, presets in groups.items():
+        if presets:
+            blocks.append("\n".join([f"{heading}:"] + [f"  {n:<{width}}  {d}" for n, d in presets.items()]))
+    print("\n\n".join(blocks))
 
 
 def run_config_cli(prog: str, args, body) -> int:
@@ -94,7 +116,9 @@ def _format_table(cfg, table, sm_events=None, window=None) -> str:
         v = ex[k]
         lines.append(f"  {k:<22} {v:.6g}" if isinstance(v, float) else f"  {k:<22} {v}")
     lines.append(f"  {'threshold_kevnr':<22} {table.threshold_kevnr:g}")
-    lines.append(f"  {'flux_cm2_s':<22} {table.flux_cm2_s:.4e}")
+    rng = "" if table.flux_range_mev is None else \
+        f"  (E_nu {table.flux_range_mev[0]:.4g}-{table.flux_range_mev[1]:.4g} MeV)"
+    lines.append(f"  {'flux_cm2_s':<22} {table.flux_cm2_s:.4e}{rng}")
     if table.flux_averaged_xsec_cm2:
         lines.append(f"  {'<sigma> (no thr), cm2':<22} {table.flux_averaged_xsec_cm2:.4e}")
     lines.append("")
