@@ -4,6 +4,11 @@ hpge          e_det_kevee is already calibrated in keVee.
 scintillator  keVee = num_pe / (light yield in PE per keVee, as configured).
 xenon         combined energy keVee = W (S1/g1 + S2/g2) with W = 13.7 eV (the classic value) unless the
               detector section says otherwise.
+calorimeter   heat channel calibrated on electron recoils: keVee = e_heat_ev / (eta (1 + e V / eps)); keVnr inverts
+              the Neganov-Trofimov-Luke gain, E_ee = E_r (1 + Y(E_r) e V / eps) / (1 + e V / eps) (= E_r without
+              bias: a calorimeter measures the whole recoil energy).
+ccd           keVee = cluster_charge_e x eps (the pair energy in the file's metadata, 3.749 eV by default): the
+              cluster's measured electrons back to ionisation energy.
 keVnr         the mean quenching curve of the detector's model for the target's most abundant isotope,
               inverted on a grid (E_ee = QF(T) T is monotonic for every model used here).
 """
@@ -20,7 +25,8 @@ from generator.nuclei import material
 
 __all__ = ["ENERGY_SOURCES", "energy_kevee", "kevnr_from_kevee"]
 
-ENERGY_SOURCES = {"hpge": ("e_det_kevee",), "scintillator": ("num_pe",), "xenon": ("s1_pe", "s2_pe")}
+ENERGY_SOURCES = {"hpge": ("e_det_kevee",), "scintillator": ("num_pe",), "xenon": ("s1_pe", "s2_pe"),
+                  "calorimeter": ("e_heat_ev",), "ccd": ("cluster_charge_e",)}
 
 
 def energy_kevee(cols: dict, meta: dict) -> np.ndarray:
@@ -43,6 +49,15 @@ def energy_kevee(cols: dict, meta: dict) -> np.ndarray:
         tau_us = (detector.get("xenon") or {}).get("electron_lifetime_us", np.inf)
         cs2 = np.asarray(cols["s2_pe"], dtype=np.float64) * np.exp(np.asarray(cols["drift_time_us"]) / tau_us)
         return w_kev * (np.asarray(cols["s1_pe"]) / xe["g1_pe_per_photon"] + cs2 / xe["g2_pe_per_electron"])
+    if tech == "calorimeter":
+        from detsim.calorimeter import heat_ev_to_kevee, section_class
+        from generator._validate import build
+
+        return heat_ev_to_kevee(cols["e_heat_ev"], build(section_class, detector.get("calorimeter") or {},
+                                                         "calorimeter"))
+    if tech == "ccd":
+        eps_ev = (meta.get("ccd") or {}).get("pair_energy_ev") or (detector.get("ccd") or {}).get("pair_energy_ev", 3.749)
+        return np.asarray(cols["cluster_charge_e"], dtype=np.float64) * eps_ev * 1e-3
     raise ValueError(f"no energy estimator for technology {tech!r}")
 
 
@@ -62,6 +77,12 @@ def _quenching_curve(key: str) -> tuple[np.ndarray, np.ndarray]:
     mat = material(tgt["material"], tgt.get("isotopes"))
     iso = mat.isotopes[int(np.argmax(mat.nuclei_per_kg()))]
     t = np.geomspace(1e-3, 2000.0, 4000)
-    ee = det.quenching.build().qf(t, iso.z, iso.a) * t
+    qf = det.quenching.build().qf(t, iso.z, iso.a)
+    if det.technology == "calorimeter":
+        from detsim.calorimeter import heat_kevee_of_recoil
+
+        ee = heat_kevee_of_recoil(t, qf, det.calorimeter)
+    else:
+        ee = qf * t
     ee = np.maximum.accumulate(ee)  # guard the inversion against a model turning over at high energy
     return ee, t

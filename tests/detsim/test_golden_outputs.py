@@ -21,7 +21,11 @@ from generator.eventfile import EventReader
 from generator.generate import generate
 
 GOLDEN = Path(__file__).resolve().parent.parent / "data" / "detector_golden.json"
-SOURCE_FOR = {"Ge": "reactor_ge", "Xe": "solar_xe", "CsI": "sns_csi", "Ar": "sns_csi", "NaI": "sns_csi"}
+SOURCE_FOR = {"Ge": "reactor_ge", "Xe": "solar_xe", "CsI": "sns_csi", "Ar": "sns_csi", "NaI": "sns_csi",
+              "CaWO4": "reactor_ge", "Al2O3": "reactor_ge",
+              "Si": "sns_csi"}  # Si (CCDs): SNS recoils reach ~100 keVnr, every CCD step works on them
+# generation threshold of the reactor runs (keVnr): cryogenic calorimeters see ~10 eV recoils
+REACTOR_THRESHOLD_KEVNR = {"CaWO4": 0.005, "Al2O3": 0.005}
 N_EVENTS = 4000
 
 
@@ -34,7 +38,7 @@ def column_hashes(det_name: str, workdir: Path) -> dict:
     material = det.target_material
     overrides = ["generator.chunk_size=2000", f"target.material={material}"]
     if SOURCE_FOR[material] == "reactor_ge":
-        overrides.append("recoil.threshold_kevnr=0.3")
+        overrides.append(f"recoil.threshold_kevnr={REACTOR_THRESHOLD_KEVNR.get(material, 0.3)}")
     cfg = load_config(preset=SOURCE_FOR[material], overrides=overrides)
     gen, out = workdir / f"{det_name}_gen.h5", workdir / f"{det_name}_det.h5"
     generate(cfg, gen, n_events=N_EVENTS, seed=11, progress=False)
