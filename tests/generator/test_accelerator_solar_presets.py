@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from generator.rates import expected_rates
 from reco.config import reco_from_dict
 from reco.run import detector_for_run, run_chain
 
+ROOT = Path(__file__).resolve().parents[2]
 NEW = ("ccm", "ess_10kg", "csns", "pandax4t_b8_2024", "pandax4t_b8_2024_us2")
 B8_SNO_CM2_S = 5.25e6  # the presets' 8B flux (SNO, PRC 88, 025501 (2013))
 
@@ -60,7 +62,10 @@ def test_preset_rate_and_run_configuration(name):
     assert sum(d["by_isotope"].values()) == pytest.approx(d["expected_events"])
     det = detector_for_run(cfg)  # the [detector] table names an existing detector preset
     assert det.name == cfg.detector["preset"]
-    reco_from_dict(cfg.reco)
+    # no background rates were readable for these experiments: none is invented, and no significance is quoted
+    assert det.backgrounds in ((), [])
+    assert reco_from_dict(cfg.reco).backgrounds_published is False
+    assert "BACKGROUNDS:" in (ROOT / "data" / "presets" / f"{name}.toml").read_text()
 
 
 def test_pandax_preset_runs_end_to_end(tmp_path):
