@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from generator import __version__
 from generator._validate import resolve_threads
-from generator.eventfile import EventReader, EventWriter
+from generator.eventfile import EventReader, EventWriter, file_format
 from generator.sampler import EVENT_COLUMNS_TRUTH
 
 from .backgrounds import draw_backgrounds, expected_background_counts
@@ -108,9 +108,11 @@ def check_beam_windows(gm: dict, windows: BeamWindows) -> None:
                           "detector.timing to cover the pulse")
 
 
-def prepare_chunk(det: DetectorConfig, gm: dict, seed: int, chunk: int, cols: dict, windows: BeamWindows) -> dict:
-    """CEvNS events of one generator chunk plus that chunk's share of the backgrounds (input columns + stage ones)."""
-    n = len(cols["event_id"])
+def prepare_chunk(det: DetectorConfig, gm: dict, seed: int, chunk: int, cols: dict, windows: BeamWindows,
+                  n: int | None = None) -> dict:
+    """CEvNS events of one generator chunk plus that chunk's share of the backgrounds (input columns + stage ones).
+    ``n``: the chunk's event count when ``cols`` holds only the columns the chain reads (no backgrounds)."""
+    n = len(cols["event_id"]) if n is None else n
     cols = dict(cols)
     cols["recoil_type"] = np.zeros(n, dtype=np.int8)
     cols["origin"] = np.full(n, ORIGINS["cevns"], dtype=np.int8)
@@ -178,33 +180,48 @@ def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int
     for bg in det.backgrounds:  # fail before any work if a background does not fit the source
         expected_background_counts(bg, gm, windows, True, det.source_off_live_days)
 
+    plan = stored_plan(reader, det, chain, columns, output_path, chunk_size)
+    lo_row, hi_row = (lo - first_chunk) * chunk_size, min((hi - first_chunk) * chunk_size, reader.n_events)
+
     def process(item):
         chunk, cols = item
+        if plan is not None:  # a RawBlock: decode (here, in the worker) only what the chain reads
+            blk = cols
+            full = prepare_chunk(det, gm, seed, chunk, blk.decode(plan["decode"]), windows, n=blk.n)
+            out, jag = chain.run(detsim_rng(seed, chunk), full)
+            return out, jag, {c: blk.chunks[c] for c in plan["copy"]}
         full = prepare_chunk(det, gm, seed, chunk, cols, windows)
         out, jag = chain.run(detsim_rng(seed, chunk), full)
-        return out, jag
+        return out, jag, None
 
     n_written = 0
-    with EventWriter(output_path, stage="detsim", columns=columns, jagged=chain.jagged, threads=threads) as writer, \
+    stored = {c: plan["chunk_rows"] for c in plan["copy"]} if plan else None
+    with EventWriter(output_path, stage="detsim", columns=columns, jagged=chain.jagged, threads=threads,
+                     rows_per_write=chunk_size, stored=stored) as writer, \
             tqdm(total=reader.n_events, unit="ev", unit_scale=True, desc="detsim",
                  disable=None if progress is None else not progress) as bar, \
             ThreadPoolExecutor(max_workers=threads) as pool:
-        todo = ((first_chunk + k, c) for k, (c, _) in enumerate(reader.iter_chunks(step=chunk_size))
-                if lo <= first_chunk + k < hi)
-        # Chunks are independent: simulate up to `threads` at once, write in order.
+        if plan is not None:
+            blocks = reader.iter_stored_blocks(chunk_size, sorted(set(plan["decode"]) | set(plan["copy"])),
+                                               start=lo_row, stop=hi_row)
+            todo = ((lo + k, (blk, blk.n)) for k, blk in enumerate(blocks))
+        else:
+            todo = ((first_chunk + k, (c, len(c["event_id"])))
+                    for k, (c, _) in enumerate(reader.iter_chunks(step=chunk_size)) if lo <= first_chunk + k < hi)
+        # Chunks are independent: simulate up to `threads` at once (the kernels release the GIL), write in order.
         window = []
 
         def drain(fut):
             nonlocal n_written
-            out, jag = fut.result()
-            writer.write(out, jag)
-            n_written += len(out["event_id"])
+            out, jag, copied = fut.result()
+            writer.write(out, jag, copied)
+            n_written += len(out["origin"])
             bar.update(int(np.count_nonzero(out["origin"] == 0)))
 
         n_cevns = 0
-        for item in todo:
-            n_cevns += len(item[1]["event_id"])
-            window.append(pool.submit(process, item))
+        for chunk, (item, n_item) in todo:
+            n_cevns += n_item
+            window.append(pool.submit(process, (chunk, item)))
             if len(window) >= threads:
                 drain(window.pop(0))
         for fut in window:
@@ -215,6 +232,28 @@ def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int
                       expected_events=float(gm["expected_events_total"]) * frac)
         meta = writer.close(detsim_metadata(det, gm, seed, reader, windows))
     return meta
+
+
+def stored_plan(reader: EventReader, det: DetectorConfig, chain: Chain, columns: dict, output_path,
+                chunk_size: int) -> dict | None:
+    """HDF5 to HDF5 without backgrounds, generator chunks falling on stored chunks: the input's columns go to the output
+    as their stored chunks (no decoding, no compression) and only those the chain reads are decoded, in the workers.
+    None where that does not hold (ROOT, backgrounds interleaved with the events, other chunkings): every column is
+    read, decoded and compressed again."""
+    if det.backgrounds or reader.format != "hdf5" or file_format(output_path) != "hdf5" or not reader.n_events:
+        return None
+    rows = reader.stored_chunk_rows(reader.columns)
+    if rows is None or chunk_size % rows:
+        return None
+    import h5py
+
+    with h5py.File(reader.path, "r") as f:
+        dtypes = {c: f["events"][c].dtype for c in reader.columns}
+    provided = chain.provides
+    copy = [c for c in reader.columns if c in columns and c not in provided and dtypes[c] == columns[c][0]]
+    needs = {c for s in chain.steps for c in s.needs}
+    decode = [c for c in reader.columns if c in needs or c in columns and c not in copy]
+    return {"chunk_rows": rows, "copy": copy, "decode": decode}
 
 
 def detsim_metadata(det: DetectorConfig, gm: dict, seed: int, reader, windows: BeamWindows) -> dict:
@@ -240,12 +279,13 @@ def detsim_metadata(det: DetectorConfig, gm: dict, seed: int, reader, windows: B
                                 "off_start_ns": t.off_start_ns, "off_length_ns": t.off_length_ns,
                                 "duty_factor": float(gm["rep_rate_hz"]) * t.on_length_ns * 1e-9}
     frac = float(gm.get("exposure_fraction") or 0.0)
+    steady = ("steady_state", "dark_clusters")  # uniform in time: generated for the source-off time too
     meta["expected_background_events"] = [
-        {"kind": bg.kind, "origin": ORIGINS["ssb" if bg.kind == "steady_state" else bg.kind],
+        {"kind": bg.kind, "origin": ORIGINS["ssb" if bg.kind in steady else bg.kind],
          "recoil_type": bg.recoil_type,
          "source_on": expected_background_counts(bg, gm, windows, True, det.source_off_live_days) * frac,
          "source_off": expected_background_counts(bg, gm, windows, False, det.source_off_live_days) * frac
-         if bg.kind == "steady_state" else 0.0}
+         if bg.kind in steady else 0.0}
         for bg in det.backgrounds]
     meta["source_off_live_days"] = det.source_off_live_days
     meta.update(det.module.metadata(det, gm))

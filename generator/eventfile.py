@@ -37,6 +37,7 @@ __all__ = [
     "EventReader",
     "EventWriter",
     "Jagged",
+    "RawBlock",
     "file_format",
     "provenance_hash",
 ]
@@ -115,6 +116,43 @@ def _shuffle_deflate(raw: np.ndarray, level: int, worth: float) -> tuple[bytes, 
     return zlib.compress(planes, level), 0
 
 
+def _unshuffle_inflate(mask: int, data: bytes, dtype: np.dtype, out: np.ndarray) -> None:
+    """Undo :func:`_shuffle_deflate` for one stored chunk into ``out`` (its first len(out) rows): inflate unless the
+    filter mask says deflate was skipped, then gather the byte planes. zlib releases the GIL, and so does numpy's
+    strided copy: chunks decode in parallel in a thread pool."""
+    planes = data if mask & SKIP_DEFLATE_MASK else zlib.decompress(data)
+    size = dtype.itemsize
+    rows = len(out)
+    if size == 1 or mask & 0b1:  # one byte plane, or the shuffle filter was skipped
+        out.view(np.uint8)[:] = np.frombuffer(planes, np.uint8, count=rows * size)
+        return
+    n_chunk = len(planes) // size
+    out.view(np.uint8).reshape(rows, size)[:] = np.frombuffer(planes, np.uint8).reshape(size, n_chunk)[:, :rows].T
+
+
+@dataclass
+class RawBlock:
+    """Rows [start, start + n) of an HDF5 event file as its stored chunks, not decoded: ``chunks[column]`` is a list
+    of (filter mask, bytes), one per storage chunk of ``chunk_rows`` rows (the last may be partial: padded)."""
+
+    start: int
+    n: int
+    chunk_rows: int
+    chunks: dict
+    dtypes: dict
+
+    def decode(self, columns=None) -> dict:
+        """The block's columns as arrays (call it in a worker thread: inflating is most of a reader's time)."""
+        out = {}
+        for c in self.chunks if columns is None else columns:
+            arr = np.empty(self.n, dtype=self.dtypes[c])
+            for i, (mask, data) in enumerate(self.chunks[c]):
+                lo = i * self.chunk_rows
+                _unshuffle_inflate(mask, data, arr.dtype, arr[lo: min(lo + self.chunk_rows, self.n)])
+            out[c] = arr
+        return out
+
+
 class _H5Column:
     """Appends to one dataset, compressing full storage chunks in a thread pool (direct chunk writes)."""
 
@@ -130,6 +168,19 @@ class _H5Column:
         self.n_pending = 0
         self.n_written = 0  # elements handed to chunks so far
         self.chunk_index = 0
+
+    def append_stored(self, chunks, n_rows: int) -> None:
+        """Append ``n_rows`` rows given as stored chunks [(filter mask, bytes)] of this column's chunk length (e.g.
+        copied from an input file): written as they are, never decoded or compressed again."""
+        if self.n_pending:
+            raise EventFileError(f"{self.ds.name}: stored chunks after {self.n_pending} unwritten rows")
+        self.n_written += n_rows
+        for mask, data in chunks:
+            need = min((self.chunk_index + 1) * self.chunk, self.n_written)
+            if self.ds.shape[0] < need:
+                self.ds.resize((need,))
+            self.ds.id.write_direct_chunk((self.chunk_index * self.chunk,), data, mask)
+            self.chunk_index += 1
 
     def take_full_chunks(self, final: bool):
         """Yield (chunk index, array of one storage chunk) ready to compress; copies only straddling chunks."""
@@ -164,12 +215,15 @@ class _H5Column:
 class EventWriter:
     """Write an event table chunk by chunk; ``close()`` adds the metadata and renames into place.
 
-    ``columns``: name -> (dtype, unit); ``jagged``: group -> {field: (dtype, unit)}.
+    ``columns``: name -> (dtype, unit); ``jagged``: group -> {field: (dtype, unit)}. ``stored`` (HDF5 only): column
+    -> storage-chunk rows for columns whose rows :meth:`write` receives as stored chunks (``RawBlock.chunks`` of an
+    input file with the same chunk length), written as they are: a carried-through column costs no compression.
     Use as a context manager: an exception removes the temporary file and leaves nothing behind.
     """
 
     def __init__(self, path, *, stage: str, columns: dict, jagged: dict | None = None, threads: int = 2,
-                 compression: str = "fast", root_compression_level: int = 3, rows_per_write: int | None = None):
+                 compression: str = "fast", root_compression_level: int = 3, rows_per_write: int | None = None,
+                 stored: dict | None = None):
         self.path = Path(path)
         self.format = file_format(self.path)
         self.stage = stage
@@ -182,6 +236,9 @@ class EventWriter:
         if compression not in HDF5_COMPRESSION:
             raise EventFileError(f"compression {compression!r}: allowed {', '.join(HDF5_COMPRESSION)}")
         self._level, self._worth = HDF5_COMPRESSION[compression]
+        self.stored = dict(stored or {})
+        if self.stored and (self.format != "hdf5" or set(self.stored) - set(self.columns)):
+            raise EventFileError("stored chunks: HDF5 output only, and only for declared columns")
         if self.format == "hdf5":
             import h5py
 
@@ -194,7 +251,8 @@ class EventWriter:
             grp = self._h5.create_group(H5_GROUP)
             lv = self._level
             rows = storage_chunk(rows_per_write)  # per-event columns; jagged contents keep the default
-            self._cols = {k: _H5Column(grp, k, d, u, lv, chunk=rows) for k, (d, u) in self.columns.items()}
+            self._cols = {k: _H5Column(grp, k, d, u, lv, chunk=self.stored.get(k, rows))
+                          for k, (d, u) in self.columns.items()}
             for g, fs in self.jagged.items():
                 self._cols[f"n{g}"] = _H5Column(grp, f"n{g}", np.int32, "", lv, {"counts_for": g}, chunk=rows)
                 for f, (d, u) in fs.items():
@@ -209,15 +267,20 @@ class EventWriter:
             self._tree = self._root.mktree(TREE_NAME, schema, title="CEvNS events")
 
     # -- writing ---------------------------------------------------------------------------------------
-    def write(self, columns: dict, jagged: dict | None = None) -> None:
-        """Append one chunk: every declared column, and each jagged group as a :class:`Jagged`."""
+    def write(self, columns: dict, jagged: dict | None = None, stored: dict | None = None) -> None:
+        """Append one chunk: every declared column, and each jagged group as a :class:`Jagged`; the ``stored``
+        columns of the constructor as lists of stored chunks [(filter mask, bytes)] in ``stored``."""
         jagged = jagged or {}
-        missing = set(self.columns) - set(columns)
-        if missing:
-            raise EventFileError(f"chunk lacks column(s) {', '.join(sorted(missing))}")
+        stored = stored or {}
+        missing = set(self.columns) - set(columns) - set(stored)
+        if missing or set(self.stored) - set(stored):
+            raise EventFileError(f"chunk lacks column(s) {', '.join(sorted(missing | (set(self.stored) - set(stored))))}")
         n = len(next(iter(columns.values()))) if columns else len(next(iter(jagged.values())).counts)
         if self.format == "hdf5":
             for k in self.columns:
+                if k in self.stored:
+                    self._cols[k].append_stored(stored[k], n)
+                    continue
                 self._append_h5(k, np.asarray(columns[k], dtype=self.columns[k][0]))
             for g, fs in self.jagged.items():
                 jg = jagged[g]
@@ -458,6 +521,48 @@ class EventReader:
                 jag[g] = Jagged(counts, {fld: ak.to_numpy(ak.flatten(arrays[f"{g}_{fld}"]))
                                          for fld in self.jagged[g]})
             yield out, jag
+
+    def stored_chunk_rows(self, columns) -> int | None:
+        """The storage-chunk length shared by ``columns`` if each is a 1-D HDF5 dataset filtered by (shuffle, deflate)
+        alone, as :class:`EventWriter` writes them, so that :meth:`iter_stored_blocks` can hand out their stored
+        chunks; None otherwise (ROOT, other filters or chunkings)."""
+        if self.format != "hdf5":
+            return None
+        import h5py
+
+        wanted = [h5py.h5z.FILTER_SHUFFLE, h5py.h5z.FILTER_DEFLATE]
+        rows = set()
+        with h5py.File(self.path, "r") as f:
+            grp = f[H5_GROUP]
+            for c in columns:
+                ds = grp[c]
+                plist = ds.id.get_create_plist()
+                if ds.chunks is None or len(ds.chunks) != 1 or \
+                        [plist.get_filter(i)[0] for i in range(plist.get_nfilters())] != wanted:
+                    return None
+                rows.add(ds.chunks[0])
+        return rows.pop() if len(rows) == 1 else None
+
+    def iter_stored_blocks(self, step: int, columns, start: int = 0, stop: int | None = None):
+        """Yield :class:`RawBlock` s of ``step`` rows from row ``start`` (both multiples of the storage chunk,
+        :meth:`stored_chunk_rows`) to ``stop``: the stored chunks of ``columns``, read without decoding (decode them
+        in worker threads with :meth:`RawBlock.decode`, or write them as they are with ``EventWriter(stored=...)``)."""
+        import h5py
+
+        rows = self.stored_chunk_rows(columns)
+        stop = self.n_events if stop is None else stop
+        if rows is None or step % rows or start % rows:
+            raise EventFileError(f"{self.path}: blocks of {step} rows from row {start} do not fall on stored chunks")
+        with h5py.File(self.path, "r") as f:
+            grp = f[H5_GROUP]
+            dss = {c: grp[c] for c in columns}
+            dtypes = {c: ds.dtype for c, ds in dss.items()}
+            for lo in range(start, stop, step):
+                hi = min(lo + step, stop)
+                chunks = {}
+                for c, ds in dss.items():
+                    chunks[c] = [ds.id.read_direct_chunk((r,)) for r in range(lo, hi, rows)]
+                yield RawBlock(lo, hi - lo, rows, chunks, dtypes)
 
     def read(self, columns=None, jagged=None):
         """All events at once (small files, tests): (columns dict, jagged dict)."""
