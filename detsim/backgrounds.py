@@ -15,6 +15,10 @@ steady_state  uniform in time; flat or exponential energy spectrum between e_min
               generated (the rest of the 1/f_rep cycle is never looked at); its rate is scaled to that span.
 brn           beam-related neutrons: nuclear recoils with an exponential spectrum, arriving with the proton
               pulse (Gaussian in time, ``time_mean_ns``, ``time_sigma_ns``), ``rate_per_pulse`` events.
+dark_clusters CCDs only (detsim.ccd): pixels holding >= ccd.dark_seed_min_e dark-current electrons, the seeds of
+              dark-current / readout-noise clusters; no deposit (recoil_type 3, "sensor"), uniform in time and
+              space. ``rate_per_kg_day`` is computed from the [ccd] table (detsim.ccd.physics); the CCD chain
+              builds the cluster around the seed with the dark current and noise of its neighbours.
 nin           neutrino-induced neutrons (from the shielding): nuclear recoils, exponential spectrum, timing of
               the delayed neutrinos (pulse (x) Exp(tau_pi) (x) Exp(tau_mu)), ``rate_per_pulse`` events.
 
@@ -38,9 +42,9 @@ from .chain import target_geometry
 __all__ = ["BACKGROUND_KINDS", "BackgroundConfig", "decay_factor", "draw_backgrounds", "expected_background_counts",
            "lee_density"]
 
-BACKGROUND_KINDS = ("steady_state", "brn", "nin")
-ORIGIN_OF = {"steady_state": 1, "brn": 2, "nin": 3}
-RECOIL_CODE = {"nr": 0, "er": 1, "heat_only": 2}  # recoil_type column
+BACKGROUND_KINDS = ("steady_state", "brn", "nin", "dark_clusters")
+ORIGIN_OF = {"steady_state": 1, "brn": 2, "nin": 3, "dark_clusters": 1}  # dark clusters: steady state too
+RECOIL_CODE = {"nr": 0, "er": 1, "heat_only": 2, "sensor": 3}  # recoil_type column
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class BackgroundConfig:
             if self.exp_fraction < 1 and self.e_min_kev <= 0:
                 raise ConfigError(f"backgrounds: e_min_kev = {self.e_min_kev}: the 'lee' power law needs "
                                   "e_min_kev > 0")
-        elif self.rate_per_kg_day:
+        elif self.rate_per_kg_day and self.kind != "dark_clusters":
             raise ConfigError(f"backgrounds: rate_per_kg_day is for spectrum = 'lee'; the {self.spectrum} spectrum "
                               "takes rate_per_kev_kg_day")
         if self.e_max_kev <= self.e_min_kev:
@@ -98,6 +102,8 @@ def expected_background_counts(bg: BackgroundConfig, gm: dict, windows, source_o
     """Expected events of one background over the whole run (ON or OFF part)."""
     live_s = float(gm["live_time_s"]) if source_on else off_live_days * 86400.0
     mass = float(gm["exposure"]["mass_kg"])
+    if bg.kind == "dark_clusters":
+        return bg.rate_per_kg_day * mass * live_s / 86400.0
     if bg.kind == "steady_state":
         if bg.spectrum == "lee":
             n = bg.rate_per_kg_day * mass * live_s / 86400.0
@@ -149,6 +155,8 @@ def lee_density(e_kev, bg: BackgroundConfig):
 
 
 def _energies(rng, bg, n):
+    if bg.kind == "dark_clusters":
+        return np.zeros(n)
     if bg.spectrum == "lee":
         u, pick = rng.random(n), rng.random(n)
         span = 1.0 - np.exp(-(bg.e_max_kev - bg.e_min_kev) / bg.slope_kev)
@@ -182,7 +190,7 @@ def draw_backgrounds(rng, backgrounds, gm: dict, windows, chunk: int, fraction: 
     parts = []
     for bg in backgrounds:
         for on in (True, False):
-            if not on and (off_live_days <= 0 or bg.kind != "steady_state"):
+            if not on and (off_live_days <= 0 or bg.kind not in ("steady_state", "dark_clusters")):
                 continue
             mu = expected_background_counts(bg, gm, windows, on, off_live_days) * fraction * bg.oversample
             n = int(rng.poisson(mu))
@@ -191,7 +199,7 @@ def draw_backgrounds(rng, backgrounds, gm: dict, windows, chunk: int, fraction: 
             e = _energies(rng, bg, n)
             which = rng.choice(len(isos), size=n, p=weights / weights.sum())
             if gm.get("pulsed"):
-                if bg.kind == "steady_state":
+                if bg.kind in ("steady_state", "dark_clusters"):
                     lo, hi = _span_ns(windows)
                     t = lo + (hi - lo) * rng.random(n)
                 elif bg.kind == "brn":
@@ -209,7 +217,7 @@ def draw_backgrounds(rng, backgrounds, gm: dict, windows, chunk: int, fraction: 
                 "target_z": np.array([isos[i].z for i in which]), "target_a": np.array([isos[i].a for i in which]),
                 "t_nr_kev": e, "pulse_index": pulse, "time_ns": t, "x_cm": x, "y_cm": y, "z_cm": z,
                 "weight": np.full(n, 1.0 / bg.oversample),
-                "recoil_type": np.full(n, RECOIL_CODE[bg.recoil_type]),
+                "recoil_type": np.full(n, RECOIL_CODE["sensor" if bg.kind == "dark_clusters" else bg.recoil_type]),
                 "origin": np.full(n, ORIGIN_OF[bg.kind]), "source_on": np.full(n, on),
             })
     if not parts:

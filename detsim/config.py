@@ -20,7 +20,7 @@ __all__ = ["DetectorConfig", "list_detectors", "load_detector"]
 # technology -> module implementing it: ``section_class`` (typed config of its TOML section, named like the
 # technology), ``steps(det, geometry, gen_meta)`` and ``metadata(det, gen_meta)``.
 TECHNOLOGY_MODULES = {"hpge": "detsim.hpge", "xenon": "detsim.xenon", "scintillator": "detsim.scintillator",
-                      "calorimeter": "detsim.calorimeter"}
+                      "calorimeter": "detsim.calorimeter", "ccd": "detsim.ccd"}
 TECHNOLOGIES = tuple(TECHNOLOGY_MODULES)
 
 
@@ -115,6 +115,7 @@ class DetectorConfig:
     xenon: Any = option(None, doc="two-phase xenon TPC settings (detsim.xenon)")
     scintillator: Any = option(None, doc="scintillator + photosensor settings (detsim.scintillator)")
     calorimeter: Any = option(None, doc="cryogenic calorimeter settings (detsim.calorimeter)")
+    ccd: Any = option(None, doc="Skipper-CCD settings (detsim.ccd)")
 
     def __post_init__(self):
         if self.technology == "hpge" and self.hpge is None:
@@ -123,7 +124,11 @@ class DetectorConfig:
             if bg.recoil_type == "heat_only" and self.technology != "calorimeter":
                 raise ConfigError(f"backgrounds[{i}].recoil_type = 'heat_only': only a calorimeter has a heat "
                                   f"channel without ionisation (technology = {self.technology!r}); use 'er' or 'nr'")
-        for tech in ("xenon", "scintillator", "calorimeter"):
+        for i, bg in enumerate(self.backgrounds):
+            if bg.kind == "dark_clusters" and self.technology != "ccd":
+                raise ConfigError(f"backgrounds[{i}].kind = 'dark_clusters': dark-current clusters are a CCD "
+                                  f"background (technology = {self.technology!r})")
+        for tech in ("xenon", "scintillator", "calorimeter", "ccd"):
             raw = getattr(self, tech)
             if raw is not None and self.technology != tech:
                 raise ConfigError(f"[{tech}] given but technology = {self.technology!r}")
@@ -136,6 +141,17 @@ class DetectorConfig:
                 if not isinstance(raw, dict):
                     raise ConfigError(f"[{tech}] must be a table")
                 object.__setattr__(self, tech, build(module.section_class, raw, tech))
+        if self.technology == "ccd" and any(bg.kind == "dark_clusters" for bg in self.backgrounds):
+            # the rate follows from [ccd] (dark current, pixels, exposure): always recomputed, so an override of
+            # [ccd] cannot leave a stale rate behind
+            import dataclasses
+
+            from .ccd.physics import dark_cluster_rate_per_kg_day
+
+            rate = dark_cluster_rate_per_kg_day(self.ccd)
+            object.__setattr__(self, "backgrounds", tuple(
+                dataclasses.replace(bg, rate_per_kg_day=rate) if bg.kind == "dark_clusters" else bg
+                for bg in self.backgrounds))
 
     @property
     def module(self):

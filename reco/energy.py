@@ -7,6 +7,8 @@ xenon         combined energy keVee = W (S1/g1 + S2/g2) with W = 13.7 eV (the cl
 calorimeter   heat channel calibrated on electron recoils: keVee = e_heat_ev / (eta (1 + e V / eps)); keVnr inverts
               the Neganov-Trofimov-Luke gain, E_ee = E_r (1 + Y(E_r) e V / eps) / (1 + e V / eps) (= E_r without
               bias: a calorimeter measures the whole recoil energy).
+ccd           keVee = cluster_charge_e x eps (the pair energy in the file's metadata, 3.749 eV by default): the
+              cluster's measured electrons back to ionisation energy.
 keVnr         the mean quenching curve of the detector's model for the target's most abundant isotope,
               inverted on a grid (E_ee = QF(T) T is monotonic for every model used here).
 """
@@ -24,7 +26,7 @@ from generator.nuclei import material
 __all__ = ["ENERGY_SOURCES", "energy_kevee", "kevnr_from_kevee"]
 
 ENERGY_SOURCES = {"hpge": ("e_det_kevee",), "scintillator": ("num_pe",), "xenon": ("s1_pe", "s2_pe"),
-                  "calorimeter": ("e_heat_ev",)}
+                  "calorimeter": ("e_heat_ev",), "ccd": ("cluster_charge_e",)}
 
 
 def energy_kevee(cols: dict, meta: dict) -> np.ndarray:
@@ -53,6 +55,9 @@ def energy_kevee(cols: dict, meta: dict) -> np.ndarray:
 
         return heat_ev_to_kevee(cols["e_heat_ev"], build(section_class, detector.get("calorimeter") or {},
                                                          "calorimeter"))
+    if tech == "ccd":
+        eps_ev = (meta.get("ccd") or {}).get("pair_energy_ev") or (detector.get("ccd") or {}).get("pair_energy_ev", 3.749)
+        return np.asarray(cols["cluster_charge_e"], dtype=np.float64) * eps_ev * 1e-3
     raise ValueError(f"no energy estimator for technology {tech!r}")
 
 

@@ -22,7 +22,8 @@ from generator.generate import generate
 
 GOLDEN = Path(__file__).resolve().parent.parent / "data" / "detector_golden.json"
 SOURCE_FOR = {"Ge": "reactor_ge", "Xe": "solar_xe", "CsI": "sns_csi", "Ar": "sns_csi", "NaI": "sns_csi",
-              "CaWO4": "reactor_ge", "Al2O3": "reactor_ge"}
+              "CaWO4": "reactor_ge", "Al2O3": "reactor_ge",
+              "Si": "sns_csi"}  # Si (CCDs): SNS recoils reach ~100 keVnr, every CCD step works on them
 # generation threshold of the reactor runs (keVnr): cryogenic calorimeters see ~10 eV recoils
 REACTOR_THRESHOLD_KEVNR = {"CaWO4": 0.005, "Al2O3": 0.005}
 N_EVENTS = 4000
