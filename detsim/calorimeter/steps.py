@@ -22,13 +22,15 @@ def calorimeter_steps(det) -> list[Step]:
         e_ee = quench.quench(rng, t, c["target_z"], c["target_a"])  # event-by-event QF spread if configured
         with np.errstate(divide="ignore", invalid="ignore"):
             qf = np.where(t > 0, e_ee / np.where(t > 0, t, 1.0), quench.qf(t, c["target_z"], c["target_a"]))
-        return {"ionisation_yield_model": ionisation_yield(qf, c["recoil_type"])}
+        # recoil_type is added by the detsim stage (backgrounds); a bare generator chunk holds nuclear recoils only
+        rt = c["recoil_type"] if "recoil_type" in c else np.zeros(len(t), dtype=np.int8)
+        return {"ionisation_yield_model": ionisation_yield(qf, rt)}
 
     def response(rng, c):
         return sample_response(rng, c["t_nr_kev"], c["ionisation_yield_model"], cal)
 
     return [
-        Step("calorimeter_yield", ("t_nr_kev", "target_z", "target_a", "recoil_type"),
+        Step("calorimeter_yield", ("t_nr_kev", "target_z", "target_a"),
              {"ionisation_yield_model": (np.float64, "")}, yields),
         Step("calorimeter_response", ("t_nr_kev", "ionisation_yield_model"),
              {"e_heat_ev": (np.float64, "eV"), "e_ion_evee": (np.float64, "eVee"),
