@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from iminuit import Minuit
 
+from ._kernels import profiled_derivatives, profiled_nll_sum
+
 __all__ = ["Axis", "BinnedModel", "Component", "FitResult", "ReleasedAnalysis", "ShapeNuisance", "asimov_data",
            "fit", "poisson_toy"]
 
@@ -295,13 +297,16 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
     constrained = np.isfinite(sig_norm)  # None: free; 0: fixed (no prior term)
     prior_theta = np.array([s.prior_sigma for s in c.shapes])
 
+    fixed_t = c.templates(np.zeros(0)) if not c.shapes else None  # no shape nuisance: the templates never move
+    g_lam, g_var = np.empty_like(n), np.empty_like(n)
+
     def nll(p):
         p = np.asarray(p, dtype=float)
         scales, theta = c.split(p)
-        t = c.templates(theta)
+        t = fixed_t if fixed_t is not None else c.templates(theta)
         lam = scales @ t
         var = (scales * scales) @ c.variance
-        val = np.sum(_profiled_bin_nll(lam, var, n)) + saturated
+        val = profiled_nll_sum(lam, var, n) + saturated
         if constrained.any():
             val += 0.5 * np.sum(((scales[1:][constrained] - 1.0) / sig_norm[constrained]) ** 2)
         if len(theta):
@@ -311,11 +316,11 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
     def grad(p):
         p = np.asarray(p, dtype=float)
         scales, theta = c.split(p)
-        raw = c.raw_templates(theta)
-        t = np.maximum(raw, 0.0)
+        raw = c.raw_templates(theta) if fixed_t is None else fixed_t
+        t = np.maximum(raw, 0.0) if fixed_t is None else fixed_t
         lam = scales @ t
         var = (scales * scales) @ c.variance
-        g_lam, g_var = _profiled_bin_derivatives(lam, var, n)
+        profiled_derivatives(lam, var, n, g_lam, g_var)
         g_scales = t @ g_lam + 2.0 * scales * (c.variance @ g_var)
         if constrained.any():
             g_scales[1:][constrained] += (scales[1:][constrained] - 1.0) / sig_norm[constrained] ** 2
@@ -327,8 +332,12 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
         out = np.concatenate([g_scales, g_theta])
         return np.where(np.isfinite(out), out, 0.0)
 
-    def minimise(fix_mu: float | None):
-        start = np.concatenate([[1.0 if fix_mu is None else fix_mu], np.ones(len(c.names) - 1), np.zeros(len(c.shapes))])
+    def minimise(fix_mu: float | None, start: np.ndarray | None = None):
+        if start is None:
+            start = np.concatenate([[1.0], np.ones(len(c.names) - 1), np.zeros(len(c.shapes))])
+        start = np.array(start, dtype=float)
+        if fix_mu is not None:
+            start[0] = fix_mu
         m = Minuit(nll, start, grad=grad, name=c.param_names)
         m.errordef = Minuit.LIKELIHOOD
         m.limits = [(0.0, None)] * len(c.names) + [s.bounds for s in c.shapes]
@@ -371,7 +380,7 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
     why = _null_impossible(c, n) if significance else "not computed"
     z, nll_null = None, None
     if significance and not why:
-        m0 = minimise(0.0)
+        m0 = minimise(0.0, start=best)  # the nuisances' best fit is closer to the null's than their nominal values
         nll_null = float(m0.fval)
         # q0 = 0 when the best fit sits at the mu >= 0 bound (Cowan et al. 2011, eq. 12); elsewhere the profile
         # difference, which the minimiser's tolerance can leave a hair below zero

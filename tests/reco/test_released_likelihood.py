@@ -188,3 +188,24 @@ def test_fitted_count_error_goes_through_the_covariance():
     assert r.n_signal_err == pytest.approx(5.0, rel=0.02)
     # the old mu_err x template estimate: sqrt(25 + (0.1 x 25)^2) = 5.59, the nuisance counted in the count
     assert r.mu_err * 10.0 == pytest.approx(np.sqrt(25 + 2.5**2), rel=0.02)
+
+
+def test_numba_profiled_terms_equal_the_numpy_reference():
+    # the compiled per-bin profile (value and derivatives) against the numpy formulas, zero-variance and empty
+    # bins included
+    from reco.released._kernels import profiled_derivatives, profiled_nll_sum
+    from reco.released.likelihood import _profiled_bin_derivatives
+
+    rng = np.random.default_rng(17)
+    lam = rng.uniform(0.0, 50.0, 400)
+    var = np.where(rng.uniform(size=400) < 0.3, 0.0, rng.uniform(0.0, 20.0, 400))
+    n = rng.poisson(lam).astype(float)
+    lam[:5], var[:5], n[:5] = [0.0, 0.0, 3.0, 1e-9, 2.0], [0.5, 1.0, 0.0, 4.0, 1e-12], [0.0, 4.0, 0.0, 7.0, 1.0]
+    np.testing.assert_allclose(profiled_nll_sum(lam, var, n), np.sum(_profiled_bin_nll(lam, var, n)), rtol=1e-12)
+    g_lam, g_var = np.empty_like(lam), np.empty_like(lam)
+    profiled_derivatives(lam, var, n, g_lam, g_var)
+    ref_lam, ref_var = _profiled_bin_derivatives(lam, var, n)
+    np.testing.assert_allclose(g_lam, ref_lam, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(g_var, ref_var, rtol=1e-12, atol=1e-12)
+    # an observed event where the model has no expectation and no template variance: the likelihood is zero
+    assert profiled_nll_sum(np.array([0.0]), np.array([0.0]), np.array([1.0])) == np.inf
