@@ -29,7 +29,8 @@ from _common import peak_rss_mb
 CASES = [("conus_plus", "reactor_ge"),
          ("xenonnt", "solar_xe", ["source.components=['b8']"]),
          ("cryocsi", "sns_csi"),
-         ("nucleus_cawo4", "nucleus_cawo4"), ("ricochet_cryocube", "ricochet_cryocube")]
+         ("nucleus_cawo4", "nucleus_cawo4"), ("ricochet_cryocube", "ricochet_cryocube"),
+         ("connie_skipper", "connie_skipper")]   # Skipper-CCD: 2.2e5 events/s in memory vs conus_plus 5.0e6, same run
 
 
 
