@@ -47,9 +47,11 @@ Per-event sampling runs in numba kernels that take the chunk's numpy Generator (
 ``sample_quanta_numpy`` is the plain-numpy reference the kernels are tested against.
 
 Package layout (detsim/README.md): ``config`` (constants, :class:`XenonConfig`), ``physics`` (plain-numpy
-reference of every formula), ``_kernels`` (numba kernels and their drivers: :class:`QuantaModel`,
-:func:`sample_quanta`, S1/S2), ``steps`` (``xenon_steps``, ``steps``, ``metadata``). Everything is re-exported
-here, so ``detsim.xenon.<name>`` works as it did when this was one module.
+reference of every formula), the numba kernels split by concept -- ``_yield_kernels`` (mean yields, NR table),
+``_quanta_kernels`` (GetQuanta set-up and fluctuations), ``_signal_kernels`` (S1/S2) -- behind ``_kernels`` (their
+Python drivers: :class:`QuantaModel`, :func:`sample_quanta`, :func:`s1_response`, :func:`s2_response`), ``steps``
+(``xenon_steps``, ``steps``, ``metadata``). Everything is re-exported here, so ``detsim.xenon.<name>`` works as it
+did when this was one module.
 """
 
 from ._kernels import (

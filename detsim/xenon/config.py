@@ -2,7 +2,7 @@
 
 :func:`work_function` is the one formula kept here rather than in physics.py: the config's default W
 (``XenonConfig.w_ev``) is NEST's density-dependent work function, and with it here the modules of the package
-import one way (config <- physics <- _kernels <- steps). physics.py re-exports it.
+import one way (config <- physics <- _*_kernels <- _kernels <- steps). physics.py re-exports it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Plain-numpy reference of every formula of the xenon model (the package docstring gives them with their NEST
 sources): NR and ER mean yields, GetQuanta's per-event parameters and analytic moments, the reference sampler
-:func:`sample_quanta_numpy`, the mean yields of a configuration and the drift time. The numba kernels of
-_kernels.py evaluate the same model per event and are tested against these functions.
+:func:`sample_quanta_numpy`, the mean yields of a configuration and the drift time. The numba kernels
+(_yield_kernels.py, _quanta_kernels.py, _signal_kernels.py) evaluate the same model per event and are tested against these functions.
 """
 
 from __future__ import annotations
