@@ -5,7 +5,8 @@ Chain (one step each)
 1. ``scint_quenching``: keVnr -> keVee with ``[quenching]`` (per-element constants from ``qf_by_z`` take
    precedence, e.g. Na and I in NaI). A ``recoil_type`` column (0 NR, 1 ER), when the input has one, gives
    electron recoils QF = 1 and the ER time profile; without it every event is a nuclear recoil.
-2. ``photodetection`` (numba kernel, one pass per chunk, per-chunk ``numpy.random.Generator``):
+2. ``photodetection`` (numba kernel: one pass per chunk writing straight into the jagged ``pe`` buffers, drawing
+   from a xoshiro256++ state seeded by the chunk's ``numpy.random.Generator``):
    - primary PE ~ Poisson(LY x E_ee x nonproportionality(E_ee)) for a light yield in PE/keVee, or
      Binomial(Poisson(LY_photons x E_ee), PDE) for a yield in photons/keVee; an optional relative Gaussian
      "intrinsic" spread of the mean adds the excess variance of real scintillators;

@@ -1,171 +1,289 @@
 """The numba photodetection kernel and its driver :func:`photodetect` (the only module of the package that uses
-numba). ``photodetect_loop`` is plain Python: the interpreter runs it as the same-draws reference, numba compiles
-it into the production kernel.
+numba).
+
+One compiled pass per chunk draws every photoelectron of every event (primary count, decay times, array, Borel
+crosstalk, afterpulses, afterglow, dark counts, charge) and writes the kept ones straight into the flat jagged
+buffers (time, array, kind) with the per-event counts; nothing is allocated per event. Draws come from a
+xoshiro256++ state taken from the chunk's numpy Generator (generator/_rng.py, as the xenon kernels do), held in
+registers (``local_state``); the kernel is compiled without reference counting (``NO_REFCOUNT``).
+
+Buffers: the driver sizes them from the expected PE count (+10 %). An event that does not fit stops the kernel
+*before* it is written: the kernel restores the RNG state and the afterpulse gap it had at the event's start and
+returns; the driver doubles the buffers and resumes at that event, so the output does not depend on the first
+capacity (tests check it).
+
+``photodetect_loop`` is the kernel's own source run by the interpreter (with the compiled draw helpers): the
+same-draws reference of the compiled kernel.
 """
 
 from __future__ import annotations
 
+import math
+import types
+
 import numpy as np
 from numba import njit
 
+from generator._kernels import NO_REFCOUNT
+from generator._rng import (
+    binomial,
+    local_state,
+    standard_exponential,
+    standard_normal,
+    state_from,
+    store_state,
+    uniform,
+    uniform_open,
+)
 from generator.eventfile import Jagged
 
+from .config import KIND_AFTERPULSE, KIND_CROSSTALK
 from .physics import KernelParams
 
-__all__ = ["photodetect", "photodetect_loop"]
+__all__ = ["photodetect", "photodetect_loop", "poisson"]
+
+# Below this mean the Poisson count is drawn by inversion from 0 (a uniform and ~mu multiplications); above it
+# by Hoermann's transformed rejection, O(1) (valid for mu >= 10; numpy switches at the same mean).
+POISSON_INVERSION_MAX_MEAN = 10.0
+
 
 # --------------------------------------------------------------------------------------------------------
-# the per-event loop: plain Python (reference, same draws) and its numba compilation (production)
+# draw helpers (inlined into the kernel: the local RNG state must not escape)
 # --------------------------------------------------------------------------------------------------------
-def _ensure_py(bt, ba, bk, need):
-    """Grow the PE buffers (time, array, kind) to hold ``need`` entries (at least doubling)."""
-    cap = bt.shape[0]
-    new_cap = max(2 * cap, need)
-    t = np.empty(new_cap, dtype=np.float32)
-    a = np.empty(new_cap, dtype=np.int8)
-    k = np.empty(new_cap, dtype=np.int8)
-    t[:cap] = bt
-    a[:cap] = ba
-    k[:cap] = bk
-    return t, a, k
+@njit(cache=True, inline="always")
+def _poisson_inversion(s, mu, p0):
+    """Poisson(mu) by inversion from 0, P(0) = p0 = exp(-mu) given (precomputed for constant means). The rounding
+    residual of the pmf sum (~1e-16) is absorbed by a restart beyond mean + 10 sigma + 10."""
+    bound = mu + 10.0 * math.sqrt(mu) + 10.0
+    while True:
+        u = uniform(s)
+        k = 0
+        p = p0
+        while u > p and k <= bound:
+            u -= p
+            k += 1
+            p *= mu / k
+        if k <= bound:
+            return k
 
 
-_ensure = njit(cache=True, nogil=True)(_ensure_py)
+@njit(cache=True, inline="always")
+def _poisson_ptrs(s, mu):
+    """Poisson(mu), mu >= 10: transformed rejection with squeeze, PTRS (W. Hoermann, "The transformed rejection
+    method for generating Poisson random variables", Insurance: Math. Econ. 12 (1993) 39; constants a, b,
+    1/alpha and v_r from the paper). Exact: the final test compares with the log pmf."""
+    smu = math.sqrt(mu)
+    log_mu = math.log(mu)
+    b = 0.931 + 2.53 * smu
+    a = -0.059 + 0.02483 * b
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    v_r = 0.9277 - 3.6224 / (b - 2.0)
+    while True:
+        u = uniform(s) - 0.5
+        v = uniform(s)
+        us = 0.5 - abs(u)
+        if us <= 0.0:  # u = -0.5 exactly (probability 2^-53): the transformation is undefined there
+            continue
+        k = math.floor((2.0 * a / us + b) * u + mu + 0.43)
+        if us >= 0.07 and v <= v_r:
+            return int(k)
+        if k < 0.0 or (us < 0.013 and v > us):
+            continue
+        if math.log(v) + math.log(inv_alpha) - math.log(a / (us * us) + b) <= -mu + k * log_mu - math.lgamma(k + 1.0):
+            return int(k)
 
 
-def _pick_array_py(rng, n_arrays, share):
-    """Array (0 or 1) a photon lands on: array 0 with probability ``share`` (one draw when there are two)."""
-    if n_arrays == 2 and rng.random() >= share:
-        return 1
+@njit(cache=True, inline="always")
+def poisson(s, mu):
+    """Poisson(mu) deviate from the xoshiro256++ state ``s`` (exact: inversion below a mean of 10, PTRS above)."""
+    if mu <= 0.0:
+        return 0
+    if mu < POISSON_INVERSION_MAX_MEAN:
+        return _poisson_inversion(s, mu, math.exp(-mu))
+    return _poisson_ptrs(s, mu)
+
+
+@njit(cache=True, inline="always")
+def _geometric(s, log_q):
+    """Failures before the first success of Bernoulli(p) trials, log_q = log(1 - p): P(G >= k) = (1 - p)^k."""
+    return int(math.floor(math.log(uniform_open(s)) / log_q))
+
+
+@njit(cache=True, inline="always")
+def _pick_array(s, n_arrays, share):
+    """Array (0 or 1) a photon lands on: 1 with probability 1 - share when there are two (one uniform). A
+    comparison turned into an integer, not a branch: a mispredicted coin flip per PE cost ~6 ns."""
+    if n_arrays == 2:
+        return int(uniform(s) >= share)
     return 0
 
 
-_pick_array = njit(cache=True, nogil=True)(_pick_array_py)
+@njit(cache=True, inline="always")
+def _avalanche(s, t, a, kind, add, lam, borel_cdf, p_ap, tau_ap, log_q_ap, gap, lo, hi, prompt, bt, ba, bk, m):
+    """One primary avalanche at time t (< hi) on array a: its Borel(lam) cells (the primary of ``kind`` and the
+    crosstalk cells, kept when t >= lo) and their afterpulses; writes from index m.
 
-
-def photodetect_loop(rng, mean, is_er, offset, taus, cum_nr, cum_er, jitter, photons_mode, pde, intrinsic,
-                     n_arrays, share, lam, borel_cdf, p_ap, tau_ap, dark_per_array_ns, afterglow_ns, lo, hi, prompt,
-                     spe, add_offset, capacity):
-    """Per-event photodetection; returns per-event arrays and the flat (time, array, kind) PE buffer.
-
-    The same source runs under the interpreter (reference) and compiled by numba (``_photodetect_kernel``);
-    both draw the same numbers from ``rng`` in the same order.
+    Afterpulses by geometric skipping: ``gap`` counts the cells (over the whole chunk, in order) until the next one
+    that afterpulses, so only afterpulsing cells cost a draw (i.i.d. Bernoulli(p_ap) per cell either way).
+    Returns (m, gap, PE written on array 0, PE written before ``prompt``), or m = -1 if the buffers (capacity
+    bt.shape[0]) cannot hold the avalanche's worst case, 2 x cells (nothing written then).
     """
+    extra = 0
+    if lam > 0.0:  # Borel(lambda) cells in all: inverse CDF, one uniform
+        u = uniform(s)
+        while u >= borel_cdf[extra]:
+            extra += 1
+    cells = 1 + extra
+    if m + 2 * cells > bt.shape[0]:
+        return -1, gap, 0, 0
+    n_a0 = 0
+    n_prompt = 0
+    if t >= lo:
+        tw = t + add
+        bt[m] = tw
+        ba[m] = a
+        bk[m] = kind
+        m += 1
+        for _ in range(extra):
+            bt[m] = tw
+            ba[m] = a
+            bk[m] = KIND_CROSSTALK
+            m += 1
+        n_a0 += cells * (1 - a)  # arithmetic, not a branch: the array is a coin flip, unpredictable
+        if t < prompt:
+            n_prompt += cells
+    if p_ap > 0.0:
+        left = cells
+        while gap < left:
+            left -= gap + 1
+            ta = t + tau_ap * standard_exponential(s)
+            if ta >= lo and ta < hi:
+                bt[m] = ta + add
+                ba[m] = a
+                bk[m] = KIND_AFTERPULSE
+                m += 1
+                n_a0 += 1 - a
+                if ta < prompt:
+                    n_prompt += 1
+            gap = _geometric(s, log_q_ap)
+        gap -= left
+    return m, gap, n_a0, n_prompt
+
+
+# --------------------------------------------------------------------------------------------------------
+# the per-chunk pass
+# --------------------------------------------------------------------------------------------------------
+@njit(**NO_REFCOUNT)
+def _photodetect_kernel(state, first, m, gap, mean, is_er, offset, taus, cum_nr, cum_er, jitter, photons_mode, pde,
+                      intrinsic, n_arrays, share, lam, borel_cdf, p_ap, tau_ap, dark_per_array_ns, afterglow_ns, lo,
+                      hi, prompt, spe, add_offset, n_pe, n_prim, n_pe_a0, n_prompt_pe, charge, bt, ba, bk):
+    """Events first.. of the chunk into the buffers from index m; returns (next event, m, afterpulse gap): the
+    next event is mean.shape[0] when all are done, else the one that did not fit (state and gap as at its start).
+
+    Per event: primary PE ~ Poisson(mean x intrinsic spread) (photons mode: Binomial(Poisson, pde)), each with a
+    decay time from its component (uniform for the component, exponential), jitter and an array, then afterglow
+    and dark counts uniform in the window (one Poisson for all arrays; the array is uniform among them, which is
+    the same as independent per-array Poisson counts), every primary avalanching (:func:`_avalanche`); then the
+    charge. Primaries at t >= hi are dropped before their array and avalanche are drawn (nothing of them can
+    land in the window).
+    """
+    s = local_state(state)  # drawn from in registers (see local_state); stored back before every return
     n = mean.shape[0]
-    n_pe = np.zeros(n, dtype=np.int32)
-    n_prim = np.zeros(n, dtype=np.int32)
-    n_a0 = np.zeros(n, dtype=np.int32)
-    n_prompt = np.zeros(n, dtype=np.int32)
-    charge = np.zeros(n, dtype=np.float64)
-    cap = max(capacity, 16)
-    bt = np.empty(cap, dtype=np.float32)
-    ba = np.empty(cap, dtype=np.int8)
-    bk = np.empty(cap, dtype=np.int8)
     width = hi - lo
     n_comp = taus.shape[0]
-    m = 0
-    for i in range(n):
+    log_q_ap = math.log1p(-p_ap) if p_ap > 0.0 else -1.0
+    if p_ap > 0.0 and gap < 0:
+        gap = _geometric(s, log_q_ap)
+    glow_mu = afterglow_ns * width
+    glow_p0 = math.exp(-glow_mu)
+    dark_mu = dark_per_array_ns * n_arrays * width
+    dark_p0 = math.exp(-dark_mu)
+    for i in range(first, n):
+        s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
+        gap0 = gap
         start = m
-        mu = mean[i]
+        na0 = 0
+        npr = 0
+        add = offset[i] if add_offset else 0.0
         # 1. primary photoelectrons
+        mu = mean[i]
         if intrinsic > 0.0 and mu > 0.0:
-            mu = mu * max(0.0, 1.0 + intrinsic * rng.normal())
+            mu = mu * max(0.0, 1.0 + intrinsic * standard_normal(s))
         if photons_mode:
-            nph = rng.poisson(mu)
-            k = rng.binomial(nph, pde) if nph > 0 else 0
+            k = binomial(s, poisson(s, mu), pde)
         else:
-            k = rng.poisson(mu)
+            k = poisson(s, mu)
         n_prim[i] = k
         cum = cum_er if is_er[i] else cum_nr
-        if m + k > bt.shape[0]:
-            bt, ba, bk = _ensure(bt, ba, bk, m + k)
         for _ in range(k):
             c = 0
             if n_comp > 1:
-                u = rng.random()
+                u = uniform(s)
                 while u >= cum[c]:
                     c += 1
-            t = rng.exponential(taus[c])
+            t = taus[c] * standard_exponential(s)
             if jitter > 0.0:
-                t += jitter * rng.normal()
-            bt[m] = t
-            ba[m] = _pick_array(rng, n_arrays, share)
-            bk[m] = 0
-            m += 1
-        # 2. afterglow: single PE uniform in the window, split between arrays like light
-        if afterglow_ns > 0.0:
-            k = rng.poisson(afterglow_ns * width)
-            if m + k > bt.shape[0]:
-                bt, ba, bk = _ensure(bt, ba, bk, m + k)
-            for _ in range(k):
-                t = lo + width * rng.random()
-                bt[m] = t
-                ba[m] = _pick_array(rng, n_arrays, share)
-                bk[m] = 4
-                m += 1
-        # 3. dark counts of each array, uniform in the window
-        if dark_per_array_ns > 0.0:
-            for a in range(n_arrays):
-                k = rng.poisson(dark_per_array_ns * width)
-                if m + k > bt.shape[0]:
-                    bt, ba, bk = _ensure(bt, ba, bk, m + k)
-                for _ in range(k):
-                    bt[m] = lo + width * rng.random()
-                    ba[m] = a
-                    bk[m] = 3
-                    m += 1
-        # 4. every primary avalanche: Borel crosstalk cells (same time, same array), then afterpulses
-        n_primaries = m
-        for j in range(start, n_primaries):
-            t = np.float64(bt[j])
-            aj = ba[j]
-            extra = 0
-            if lam > 0.0:  # Borel(lambda) cells in all: inverse CDF, one uniform
-                u = rng.random()
-                while u >= borel_cdf[extra]:
-                    extra += 1
-                if m + extra > bt.shape[0]:
-                    bt, ba, bk = _ensure(bt, ba, bk, m + extra)
-                for _ in range(extra):
-                    bt[m] = t
-                    ba[m] = aj
-                    bk[m] = 1
-                    m += 1
-            if p_ap > 0.0:  # each of the 1 + extra fired cells afterpulses with probability p_ap
-                if m + 1 + extra > bt.shape[0]:
-                    bt, ba, bk = _ensure(bt, ba, bk, m + 1 + extra)
-                for _ in range(1 + extra):
-                    if rng.random() < p_ap:
-                        bt[m] = t + rng.exponential(tau_ap)
-                        ba[m] = aj
-                        bk[m] = 2
-                        m += 1
-        # 5. keep the PE inside the integration window (in place), count arrays and the prompt part
-        w = start
-        for j in range(start, m):
-            t = np.float64(bt[j])
-            if t >= lo and t < hi:
-                if t < prompt:
-                    n_prompt[i] += 1
-                if ba[j] == 0:
-                    n_a0[i] += 1
-                bt[w] = t + offset[i] if add_offset else t
-                ba[w] = ba[j]
-                bk[w] = bk[j]
-                w += 1
-        m = w
-        n_pe[i] = m - start
-        # 6. charge: sum of N(1, spe) single-PE charges
-        if spe > 0.0 and n_pe[i] > 0:
-            charge[i] = max(0.0, n_pe[i] + spe * np.sqrt(n_pe[i]) * rng.normal())
+                t += jitter * standard_normal(s)
+            if t >= hi:
+                continue
+            a = _pick_array(s, n_arrays, share)
+            m, gap, x0, xp = _avalanche(s, t, a, 0, add, lam, borel_cdf, p_ap, tau_ap, log_q_ap, gap, lo, hi,
+                                        prompt, bt, ba, bk, m)
+            if m < 0:
+                break
+            na0 += x0
+            npr += xp
+        # 2. afterglow (single PE uniform in the window, split like light) and dark counts (uniform, any array)
+        if m >= 0 and glow_mu > 0.0:
+            for _ in range(_poisson_inversion(s, glow_mu, glow_p0)):
+                t = lo + width * uniform(s)
+                a = _pick_array(s, n_arrays, share)
+                m, gap, x0, xp = _avalanche(s, t, a, 4, add, lam, borel_cdf, p_ap, tau_ap, log_q_ap, gap, lo, hi,
+                                            prompt, bt, ba, bk, m)
+                if m < 0:
+                    break
+                na0 += x0
+                npr += xp
+        if m >= 0 and dark_mu > 0.0:
+            for _ in range(_poisson_inversion(s, dark_mu, dark_p0)):
+                t = lo + width * uniform(s)
+                a = int(n_arrays * uniform(s)) if n_arrays == 2 else 0
+                m, gap, x0, xp = _avalanche(s, t, a, 3, add, lam, borel_cdf, p_ap, tau_ap, log_q_ap, gap, lo, hi,
+                                            prompt, bt, ba, bk, m)
+                if m < 0:
+                    break
+                na0 += x0
+                npr += xp
+        if m < 0:  # out of room: undo the event's draws; the driver grows the buffers and resumes here
+            s[0], s[1], s[2], s[3] = s0, s1, s2, s3
+            store_state(state, s)
+            return i, start, gap0
+        npe = m - start
+        n_pe[i] = npe
+        n_pe_a0[i] = na0
+        n_prompt_pe[i] = npr
+        # 3. charge: sum of N(1, spe) single-PE charges
+        if spe > 0.0 and npe > 0:
+            charge[i] = max(0.0, npe + spe * math.sqrt(npe) * standard_normal(s))
         else:
-            charge[i] = n_pe[i]
-    return n_pe, n_prim, n_a0, n_prompt, charge, bt[:m], ba[:m], bk[:m]
+            charge[i] = npe
+    store_state(state, s)
+    return n, m, gap
 
 
-_photodetect_kernel = njit(cache=True, nogil=True)(photodetect_loop)
+def _interpreted(kernel):
+    """The kernel's own source run by the interpreter on the state array itself (local_state and store_state
+    become no-ops; the draw helpers stay compiled): the same-draws reference of the compiled kernel."""
+    g = dict(kernel.py_func.__globals__, local_state=lambda state: state, store_state=lambda dst, s: None)
+    return types.FunctionType(kernel.py_func.__code__, g, "photodetect_loop")
 
 
+photodetect_loop = _interpreted(_photodetect_kernel)
+
+
+# --------------------------------------------------------------------------------------------------------
+# driver
+# --------------------------------------------------------------------------------------------------------
 def _args(p: KernelParams):
     return (p.taus, p.cum_nr, p.cum_er, p.jitter, p.photons_mode, p.pde, p.intrinsic, p.n_arrays, p.share,
             p.lam, p.borel_cdf, p.p_ap, p.tau_ap, p.dark_per_array_ns, p.afterglow_ns, p.lo, p.hi, p.prompt, p.spe,
@@ -173,22 +291,37 @@ def _args(p: KernelParams):
 
 
 def _capacity(p: KernelParams, mean) -> int:
-    per_cell = (1.0 + p.p_ap / (1.0 - p.lam)) / (1.0 - p.lam)
+    """Expected PE entries (all primaries in the window, crosstalk, afterpulses, noise) + 10 % + 1024."""
+    per_cell = (1.0 + p.p_ap) / (1.0 - p.lam)
     noise = (p.dark_per_array_ns * p.n_arrays + p.afterglow_ns) * (p.hi - p.lo)
     return int(1.1 * (float(np.sum(mean)) + noise * len(mean)) * per_cell) + 1024
 
 
-def _pack(out):
-    n_pe, n_prim, n_a0, n_prompt, charge, bt, ba, bk = out
-    jag = Jagged(n_pe, {"time_ns": bt, "array": ba, "kind": bk})
-    return {"num_pe": n_pe, "num_primary_pe": n_prim, "num_pe_a": n_a0, "num_pe_b": n_pe - n_a0,
-            "num_prompt_pe": n_prompt, "charge_pe": charge}, jag
-
-
-def photodetect(rng, mean, is_er, offset, p: KernelParams, *, jit: bool = True):
-    """Run the photodetection loop (numba kernel, or the interpreted reference with ``jit=False``)."""
+def photodetect(rng, mean, is_er, offset, p: KernelParams, *, jit: bool = True, capacity: int | None = None):
+    """Photodetection of one chunk: (per-event columns, Jagged ``pe``). ``jit=False`` runs the interpreted body
+    (same draws); ``capacity`` sets the first buffer size (default: expected PE + 10 %; tests use small ones)."""
     mean = np.ascontiguousarray(mean, dtype=np.float64)
     is_er = np.ascontiguousarray(is_er, dtype=np.bool_)
     offset = np.ascontiguousarray(offset, dtype=np.float64)
-    fn = _photodetect_kernel if jit else photodetect_loop
-    return _pack(fn(rng, mean, is_er, offset, *_args(p), _capacity(p, mean)))
+    n = len(mean)
+    state = state_from(rng)
+    n_pe, n_prim, n_a0, n_prompt = (np.zeros(n, dtype=np.int32) for _ in range(4))
+    charge = np.zeros(n, dtype=np.float64)
+    cap = max(int(capacity if capacity is not None else _capacity(p, mean)), 16)
+    bt, ba, bk = np.empty(cap, np.float32), np.empty(cap, np.int8), np.empty(cap, np.int8)
+    args = _args(p)
+    first, m, gap = 0, 0, -1
+    while True:
+        if jit:
+            first, m, gap = _photodetect_kernel(state, first, m, gap, mean, is_er, offset, *args, n_pe, n_prim, n_a0,
+                                                n_prompt, charge, bt, ba, bk)
+        else:
+            first, m, gap = photodetect_loop(state, first, m, gap, mean, is_er, offset, *args, n_pe, n_prim, n_a0,
+                                             n_prompt, charge, bt, ba, bk)
+        if first >= n:
+            break
+        cap *= 2  # an event did not fit: grow (amortised doubling) and resume at it
+        bt, ba, bk = (np.concatenate([b[:m], np.empty(cap - m, b.dtype)]) for b in (bt, ba, bk))
+    jag = Jagged(n_pe, {"time_ns": bt[:m], "array": ba[:m], "kind": bk[:m]})
+    return {"num_pe": n_pe, "num_primary_pe": n_prim, "num_pe_a": n_a0, "num_pe_b": n_pe - n_a0,
+            "num_prompt_pe": n_prompt, "charge_pe": charge}, jag

@@ -94,6 +94,110 @@ def test_kernel_is_the_interpreted_reference_draw_for_draw():
     assert a_jag.counts.sum() == len(a_jag.fields["time_ns"]) > 2000
 
 
+
+def everything_on(**photosensor):
+    """Every feature of the photodetection on (two components with ER weights, jitter, two arrays, crosstalk,
+    afterpulses, dark counts, afterglow, SPE charge spread, pretrigger, PSD prompt window)."""
+    return params(scint={"light_yield": 20.0, "window_ns": 3000.0, "pretrigger_ns": 200.0, "afterglow_rate_hz": 2e5},
+                  photosensor={"n_arrays": 2, "array_share": 0.4, "crosstalk_lambda": 0.2,
+                               "afterpulse_probability": 0.05, "dark_rate_hz": 3e5, "spe_resolution": 0.1,
+                               **photosensor},
+                  time_profile={"decay_times_ns": [6.0, 1500.0], "weights_nr": [0.7, 0.3], "weights_er": [0.3, 0.7],
+                                "jitter_ns": 2.0},
+                  psd={"enabled": True})
+
+
+def test_output_does_not_depend_on_the_first_buffer_capacity():
+    """An event that does not fit is redrawn after the buffers grow, from the same RNG state: identical output."""
+    p = everything_on()
+    rng = np.random.default_rng(8)
+    n = 3000
+    mean, er, off = rng.exponential(8.0, n), rng.random(n) < 0.5, rng.uniform(0, 5000, n)
+    runs = [photodetect(np.random.default_rng(4), mean, er, off, p, capacity=c) for c in (None, 16, 1000)]
+    runs.append(photodetect(np.random.default_rng(4), mean[:300], er[:300], off[:300], p, jit=False, capacity=16))
+    ref_cols, ref_jag = runs[0]
+    for cols, jag in runs[1:]:
+        m = len(cols["num_pe"])
+        for k in ref_cols:
+            np.testing.assert_array_equal(cols[k], ref_cols[k][:m], err_msg=k)
+        for k in ref_jag.fields:
+            np.testing.assert_array_equal(jag.fields[k], ref_jag.fields[k][: cols["num_pe"].sum()], err_msg=k)
+
+
+@pytest.mark.parametrize("mu", [0.3, 4.0, 9.99, 10.0, 27.0, 400.0])
+def test_primary_count_is_poisson(mu):
+    """Primary PE = Poisson(mean): inversion below a mean of 10, Hoermann's PTRS (1993) above; chi2 on the pmf."""
+    n = 100_000
+    cols, _ = run(params(scint={"light_yield": mu}), mu, n, seed=int(mu * 100))
+    x = cols["num_primary_pe"]
+    k = np.arange(0, int(mu + 12 * np.sqrt(mu) + 12))
+    pk = stats.poisson.pmf(k, mu)
+    obs = np.bincount(x, minlength=k.size)[: k.size]
+    keep = pk * n > 20
+    exp_n = n * pk[keep]
+    chi2 = np.sum((obs[keep] - exp_n) ** 2 / exp_n)
+    assert stats.chi2.sf(chi2, keep.sum() - 1) > 1e-4
+    assert x.mean() == pytest.approx(mu, abs=5 * np.sqrt(mu / n))
+    assert x.var() == pytest.approx(mu, abs=var_tolerance(x.astype(np.float64)))
+
+
+def test_crosstalk_cells_per_avalanche_are_borel():
+    """In the kernel's output the crosstalk cells of an avalanche follow its primary: the run lengths are the
+    Borel(lambda) cells per primary, P(n) = exp(-lam n) (lam n)^(n-1) / n! (INPUTS 10)."""
+    lam, mu, n = 0.3, 5.0, 40_000
+    _, jag = run(params(scint={"light_yield": mu}, photosensor={"crosstalk_lambda": lam}), mu, n, seed=9)
+    kind = jag.fields["kind"]
+    starts = np.flatnonzero(kind == 0)
+    cells = np.diff(np.append(starts, kind.size))  # each primary + the crosstalk entries up to the next primary
+    assert np.all(kind[np.setdiff1d(np.arange(kind.size), starts)] == 1)
+    k = np.arange(1, 30)
+    pk = borel_pmf(k, lam)
+    obs = np.bincount(cells, minlength=k.size + 1)[1 : k.size + 1]
+    keep = pk * cells.size > 20
+    chi2 = np.sum((obs[keep] - cells.size * pk[keep]) ** 2 / (cells.size * pk[keep]))
+    assert stats.chi2.sf(chi2, keep.sum() - 1) > 1e-4
+
+
+def _two_sample_chi2_p(a, b):
+    """p-value of a chi2 two-sample test of two integer samples of equal size (bins with >= 20 entries in all)."""
+    top = int(max(a.max(), b.max())) + 1
+    ca, cb = np.bincount(a, minlength=top).astype(float), np.bincount(b, minlength=top).astype(float)
+    ok = ca + cb >= 40
+    rest_a, rest_b = ca[~ok].sum(), cb[~ok].sum()
+    ca, cb = np.append(ca[ok], rest_a), np.append(cb[ok], rest_b)
+    keep = ca + cb > 0
+    ca, cb = ca[keep], cb[keep]
+    chi2 = np.sum((ca - cb) ** 2 / (ca + cb))
+    return stats.chi2.sf(chi2, ca.size - 1)
+
+
+def test_kernel_and_numpy_reference_give_the_same_distributions():
+    """Every feature on: the numba kernel (xoshiro256++ draws, geometric afterpulse skipping, PTRS) and the
+    independent vectorised numpy reference agree at fixed seeds: pmfs of the PE counts (all, per array, prompt,
+    per kind), the time distribution of each PE kind, and the charge."""
+    p = everything_on()
+    n = 40_000
+    rng = np.random.default_rng(21)
+    mean, er, off = rng.exponential(8.0, n), rng.random(n) < 0.5, np.zeros(n)
+    (ck, jk), (cn, jn) = (f(np.random.default_rng(22), mean, er, off, p) for f in (photodetect, photodetect_numpy))
+    for key in ("num_primary_pe", "num_pe", "num_pe_a", "num_pe_b", "num_prompt_pe"):
+        assert _two_sample_chi2_p(ck[key], cn[key]) > 1e-4, key
+    evk, evn = (np.repeat(np.arange(n), c["num_pe"]) for c in (ck, cn))
+    for kind in range(5):
+        sk, sn = jk.fields["kind"] == kind, jn.fields["kind"] == kind
+        per_k = np.bincount(evk[sk], minlength=n)
+        per_n = np.bincount(evn[sn], minlength=n)
+        assert _two_sample_chi2_p(per_k, per_n) > 1e-4, kind
+        assert stats.ks_2samp(jk.fields["time_ns"][sk], jn.fields["time_ns"][sn]).pvalue > 1e-4, kind
+        assert stats.ks_2samp(jk.fields["array"][sk], jn.fields["array"][sn]).pvalue > 1e-4, kind
+    assert stats.ks_2samp(ck["charge_pe"], cn["charge_pe"]).pvalue > 1e-4
+    # and a check that the comparison can fail: the numpy reference with 10 % more crosstalk is told apart
+    _, jx = photodetect_numpy(np.random.default_rng(22), mean, er, off, dataclasses.replace(
+        p, lam=0.22, borel_cdf=borel_cdf(0.22)))
+    n_xt = [np.sum(j.fields["kind"] == 1) for j in (jk, jx)]
+    assert abs(n_xt[1] - n_xt[0]) > 5 * np.sqrt(n_xt[0])
+
+
 def test_borel_distribution():
     for lam in (0.05, 0.3):
         n = np.arange(1, 400)
