@@ -2,6 +2,9 @@
 
 They assume validated input (built by :mod:`generator.sampler`) and allocate nothing per event.
 Random numbers come from a xoshiro256++ state per chunk (:mod:`generator._rng`), a row of ``states``.
+Longer than ~400 lines because it is one concept, the sampler's per-event draw: the small helpers (alias draw,
+cell lookup, interpolation) are inlined into the SM and BSM recoil samplers and the event kernels that follow,
+and the row/column layout constants they share are read in one place.
 """
 
 from __future__ import annotations

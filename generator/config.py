@@ -2,6 +2,10 @@
 
 Every key carries its unit in its name. ``load_config`` applies ``--set section.key=value``
 overrides before validation, so an override is checked exactly like the file.
+
+Longer than ~400 lines because it is one concept, the configuration schema: every section's validated
+dataclass, with its keys, units, defaults and allowed values, is read here in one place (the README's key
+table follows it), together with the loader that applies them.
 """
 
 from __future__ import annotations

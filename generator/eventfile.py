@@ -16,6 +16,9 @@ Metadata always holds format, format_version, stage, package_version, the resolv
 chunk range and the normalisation (expected_events for the file's exposure, n_generated) plus the
 parents' provenance. Files are written under a temporary name and renamed when complete; readers
 check the format name, version and columns and fail with :class:`EventFileError`.
+
+Longer than ~400 lines because it is one concept, the file format: writer and reader of both back ends must
+agree on every attribute, dataset and branch name and on the stored-chunk layout, so they stay side by side.
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ the live time) and a vertex uniform in the active volume.
 
 Randomness: chunk k of a run draws from ``SeedSequence(seed, spawn_key=(STAGE_GENERATOR, k))``, so the
 events depend only on (seed, chunk size, k): not on threads, jobs or which chunks a job holds.
+
+Longer than ~400 lines because it is one concept, the sampler's tables: every array the kernels of
+generator._kernels read (SM joint envelope, BSM recoil tables, time and vertex parameters) is built here in the
+layout those kernels index, so the builders and the driver that hands them over stay together.
 """
 
 from __future__ import annotations
