@@ -17,9 +17,10 @@ __all__ = ["PAIR_ENERGY_EV", "RECOIL_ER", "RECOIL_HEAT_ONLY", "RECOIL_NR", "YIEL
 # low-energy excess of cryogenic detectors, see detsim/backgrounds.py)
 RECOIL_NR, RECOIL_ER, RECOIL_HEAT_ONLY = 0, 1, 2
 
-# Mean energy per electron-hole pair at mK temperatures: Ge 3.0 eV (EDELWEISS, e.g. Armengaud et al., JINST 12
-# P08010 (2017), arXiv:1706.01070); Si 3.6-3.8 eV (3.8 eV at 50 mK used by SuperCDMS, 3.6-3.7 eV at higher T).
-PAIR_ENERGY_EV = {"Ge": 3.0, "Si": 3.8}
+# Mean energy per electron-hole pair at mK temperatures (the presets' pair_energy_ev; reference values, not read by
+# the chain): Ge 3.0 eV (the value used by EDELWEISS-type heat-and-ionisation analyses), Si ~3.6-3.8 eV (3.75 eV
+# at CCD temperatures; ~3.8 eV quoted at mK) [UNVERIFIED here: no publication re-read for them].
+PAIR_ENERGY_EV = {"Ge": 3.0, "Si": 3.75}
 
 YIELD_MODELS = ("quenching", "none")
 

@@ -105,6 +105,7 @@ def test_nr_and_er_yield_bands_follow_the_model(t_kev):
         # the ionisation signal itself: Y E_r + N(0, 30 eVee)
         assert out["e_ion_evee"].mean() == pytest.approx(y * t_kev * 1e3, abs=5 * 30.0 / np.sqrt(n))
         assert out["e_ion_evee"].std() == pytest.approx(30.0, rel=5 * np.sqrt(0.5 / n))
+        assert stats.kstest(out["e_ion_evee"][:20000], "norm", args=(y * t_kev * 1e3, 30.0)).pvalue > 1e-3
         # Q = E_ion / E_r' centres on Y with the linear-propagation width (exact to O(sigma^2 / E^2) here)
         assert np.median(q) == pytest.approx(y, abs=0.01 * y + 5 * sig / np.sqrt(n))
         assert q.std() == pytest.approx(sig, rel=0.03)
