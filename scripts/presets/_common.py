@@ -155,3 +155,17 @@ def rate_with_table(name, x, y):
 def klein_nystrand(name):
     """The preset's rate with the Klein-Nystrand form factor instead of Helm (a --compare note)."""
     return rates(name, ["physics.form_factor=klein_nystrand"]).expected_events
+
+
+# Preset text shared by the builders (the same TOML lines in several presets).
+PHYSICS_BLOCK = '[physics]\nform_factor = "helm"\nmass_convention = "nuclear"\n'
+# End of the BACKGROUNDS note of a preset whose published backgrounds could not be read (its start says which).
+NO_BACKGROUNDS_TAIL = (
+    " could not be read in the stored sources available when this preset was built, so the\n"
+    "# preset has none and `cevns-run` reports the significance against no CEvNS as undefined (\"the model has no\n"
+    "# background\") instead of a background-free number. Add [[detector.backgrounds]] with cited rates to get one.\n")
+
+
+def generator_block(seed: int) -> str:
+    """The [generator] table of an experiment preset: 1e5 template events in one chunk, the preset's seed."""
+    return f"[generator]\nn_events = 100000\nchunk_size = 100000\nseed = {seed}\n"

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import poisson
 
-from ._common import HEADER, csi_qf_2021, grid, recoil_block, window_block
+from ._common import (HEADER, NO_BACKGROUNDS_TAIL, PHYSICS_BLOCK, csi_qf_2021, generator_block, grid, recoil_block,
+                      window_block)
 
 
 NAME = "coherent_cryocsi"
@@ -70,27 +71,17 @@ geometry = {{ shape = "cylinder", radius_cm = 7.0, height_cm = 14.4 }}   # [ASSU
 [exposure]
 live_days = 365.0                    # [ASSUMED] one year of beam
 
-[physics]
-form_factor = "helm"
-mass_convention = "nuclear"
-
+{PHYSICS_BLOCK}
 {recoil_block(x, y, comment)}
 {window_block(WINDOW)}
-[generator]
-n_events = 100000
-chunk_size = 100000
-seed = 77
-
+{generator_block(77)}
 # The cryocsi preset with its 6 us window opened 500 ns before the pulse centre [ASSUMED] (times here are centred on
 # the proton pulse; a window starting at 0 would cut half of the prompt flux).
 [detector]
 preset = "cryocsi"
 timing = {{ on_start_ns = -500.0, on_length_ns = 6000.0, off_start_ns = -8500.0, off_length_ns = 6000.0 }}
 # BACKGROUNDS: the projected CryoCsI steady-state and BRN rates (proposal, arXiv:2311.13032, Ding
-# thesis arXiv:2405.19476) could not be read in the stored sources available when this preset was built, so the
-# preset has none and `cevns-run` reports the significance against no CEvNS as undefined ("the model has no
-# background") instead of a background-free number. Add [[detector.backgrounds]] with cited rates to get one.
-
+# thesis arXiv:2405.19476){NO_BACKGROUNDS_TAIL}
 [reco]
 backgrounds_published = false      # [paper] not read here: no significance is quoted without backgrounds
 threshold_kevee = 0.1                # ~5 PE / 43 PE/keVee

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import (CSI_GRID, CSI_PE_MAX, HEADER, RELEASE_T0_NS, klein_nystrand, poisson_fold, rate_with_table,
-                      recoil_block, window_block)
+from ._common import (CSI_GRID, CSI_PE_MAX, HEADER, RELEASE_T0_NS, generator_block, klein_nystrand, poisson_fold,
+                      rate_with_table, recoil_block, window_block)
 
 
 NAME = "coherent_csi_2017"
@@ -143,11 +143,7 @@ mass_convention = "nuclear"
 
 {recoil_block(x, y, comment)}
 {window_block(WINDOW)}
-[generator]
-n_events = 100000
-chunk_size = 100000
-seed = 2017
-
+{generator_block(2017)}
 # Detector simulation: the COHERENT CsI[Na] preset switched to the 2017 response (constant QF 8.78 %,
 # 13.348 PE/keVee) with the 2017 acceptance: threshold 5 PE and a/(1+exp(-k(x-x0))) (d = 0). The "halved for
 # 5 <= x < 6 PE" step of the 2017 acceptance cannot be expressed in the preset's logistic: [ASSUMED] omitted there.

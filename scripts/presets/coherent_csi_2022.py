@@ -10,8 +10,8 @@ import math
 import numpy as np
 from scipy.stats import gamma as gamma_dist
 
-from ._common import (CSI_GRID, CSI_PE_MAX, HEADER, RELEASE_T0_NS, csi_qf_2021, klein_nystrand, poisson_fold,
-                      rate_with_table, recoil_block, window_block)
+from ._common import (CSI_GRID, CSI_PE_MAX, HEADER, PHYSICS_BLOCK, RELEASE_T0_NS, csi_qf_2021, generator_block,
+                      klein_nystrand, poisson_fold, rate_with_table, recoil_block, window_block)
 
 
 NAME = "coherent_csi_2022"
@@ -97,17 +97,10 @@ geometry = {{ shape = "cylinder", radius_cm = 5.6, height_cm = 33.0 }}   # [ASSU
 [exposure]
 beam_energy_gwh = 13.99              # [code] Newtrinos coherent_csi.jl (exposure = 13.99 GWh); = 3.198e23 POT here
 
-[physics]
-form_factor = "helm"
-mass_convention = "nuclear"
-
+{PHYSICS_BLOCK}
 {recoil_block(x, y, comment)}
 {window_block(WINDOW, timing_efficiency_lines())}
-[generator]
-n_events = 100000
-chunk_size = 100000
-seed = 2022
-
+{generator_block(2022)}
 # Detector simulation: the COHERENT CsI[Na] preset (2021 QF polynomial, 13.35 PE/keVee, the effCoefficients
 # acceptance) with the 0-6 us window moved to this package's frame (pulse centred at 0; the release frame puts the
 # POT mean at +440 ns [ASSUMED as in the LAr release]): without the shift half of the prompt pulse is cut.

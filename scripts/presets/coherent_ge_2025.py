@@ -5,7 +5,8 @@ Efficiency: the erf turn-on of the coherent_ge_mini HPGe detector preset at the 
 
 from __future__ import annotations
 
-from ._common import HEADER, grid, hpge_efficiency, rate_with_table, rates, recoil_block, window_block
+from ._common import (HEADER, NO_BACKGROUNDS_TAIL, PHYSICS_BLOCK, generator_block, grid, hpge_efficiency,
+                      rate_with_table, rates, recoil_block, window_block)
 
 
 NAME = "coherent_ge_2025"
@@ -48,23 +49,13 @@ geometry = {{ shape = "cylinder", radius_cm = 3.1, height_cm = 6.2 }}   # 1 kg x
 [exposure]
 beam_energy_gwh = 10.22              # [paper] total exposure 10.22 GWh kg, carried by 1 kg here
 
-[physics]
-form_factor = "helm"
-mass_convention = "nuclear"
-
+{PHYSICS_BLOCK}
 {recoil_block(x, y, comment)}
 {window_block(WINDOW)}
-[generator]
-n_events = 100000
-chunk_size = 100000
-seed = 2024
-
+{generator_block(2024)}
 [detector]
 preset = "coherent_ge_mini"
-# BACKGROUNDS: Ge-Mini's steady-state background and BRN/NIN estimates (arXiv:2406.13806 body) could not be read in the stored sources available when this preset was built, so the
-# preset has none and `cevns-run` reports the significance against no CEvNS as undefined ("the model has no
-# background") instead of a background-free number. Add [[detector.backgrounds]] with cited rates to get one.
-
+# BACKGROUNDS: Ge-Mini's steady-state background and BRN/NIN estimates (arXiv:2406.13806 body){NO_BACKGROUNDS_TAIL}
 [reco]
 backgrounds_published = false      # [paper] not read here: no significance is quoted without backgrounds
 threshold_kevee = 1.5                # [paper] analysis threshold

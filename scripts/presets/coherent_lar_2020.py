@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import HEADER, RELEASE_T0_NS, ROOT, klein_nystrand, recoil_block, window_block
+from ._common import (HEADER, PHYSICS_BLOCK, RELEASE_T0_NS, ROOT, generator_block, klein_nystrand, recoil_block,
+                      window_block)
 
 
 NAME = "coherent_lar_2020"
@@ -51,17 +52,10 @@ geometry = {{ shape = "cylinder", radius_cm = 14.3, height_cm = 27.0 }}   # [ASS
 [exposure]
 protons_on_target = 13.8e22          # [data] = 6.12 GWh
 
-[physics]
-form_factor = "helm"
-mass_convention = "nuclear"
-
+{PHYSICS_BLOCK}
 {recoil_block(x, y, comment)}
 {window_block(WINDOW)}
-[generator]
-n_events = 100000
-chunk_size = 100000
-seed = 2020
-
+{generator_block(2020)}
 # Detector simulation: the CENNS-10 preset (QF 0.246 + 0.00078 T, 0.58/sqrt(E) resolution, F90 0.5-0.9) with the
 # Analysis-A time ROI -0.1 to 4.9 us [data] moved to this package's frame: the release puts the POT mean at
 # +440 ns (LArParametersAnlA.yaml), times here are centred on the pulse, so the ROI is -540 to 4460 ns.

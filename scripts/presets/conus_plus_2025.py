@@ -5,7 +5,8 @@ Efficiency: the mass-weighted erf trigger turn-on of the conus_plus HPGe detecto
 
 from __future__ import annotations
 
-from ._common import HEADER, grid, hpge_efficiency, rate_with_table, rates, recoil_block
+from ._common import (HEADER, NO_BACKGROUNDS_TAIL, PHYSICS_BLOCK, generator_block, grid, hpge_efficiency,
+                      rate_with_table, rates, recoil_block)
 
 
 NAME = "conus_plus_2025"
@@ -47,24 +48,14 @@ geometry = {{ shape = "cylinder", radius_cm = 3.1, height_cm = 6.2 }}   # [ASSUM
 [exposure]
 live_days = 115.548                  # [calc] 327 kg d [paper] / 2.83 kg
 
-[physics]
-form_factor = "helm"
-mass_convention = "nuclear"
-
+{PHYSICS_BLOCK}
 {recoil_block(x, y, comment)}
-[generator]
-n_events = 100000
-chunk_size = 100000
-seed = 2025
-
+{generator_block(2025)}
 [detector]
 preset = "conus_plus"
 source_off_live_days = 21.2          # [paper] 60 kg d reactor OFF (Methods, "Data taking") / 2.83 kg [calc]
 # BACKGROUNDS: the paper's background level (counts/(kg d keVee) in the ROI) and its
-# background model could not be read in the stored sources available when this preset was built, so the
-# preset has none and `cevns-run` reports the significance against no CEvNS as undefined ("the model has no
-# background") instead of a background-free number. Add [[detector.backgrounds]] with cited rates to get one.
-
+# background model{NO_BACKGROUNDS_TAIL}
 [reco]
 backgrounds_published = false      # [paper] not read here: no significance is quoted without backgrounds
 threshold_kevee = 0.16               # [paper] lowest threshold

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import HEADER, rates, recoil_block
+from ._common import HEADER, PHYSICS_BLOCK, generator_block, rates, recoil_block
 
 
 NAME = "xenonnt_b8_2024"
@@ -110,16 +110,9 @@ geometry = {{ shape = "cylinder", radius_cm = 60.73, height_cm = 120.6 }}   # NE
 [exposure]
 live_days = 320.5                    # [calc] 3.51 t yr / 4.0 t x 365.25 d
 
-[physics]
-form_factor = "helm"
-mass_convention = "nuclear"
-
+{PHYSICS_BLOCK}
 {recoil_block(x, y, comment, threshold=XE_THRESHOLD_KEVNR)}
-[generator]
-n_events = 100000
-chunk_size = 100000
-seed = 8
-
+{generator_block(8)}
 [detector]
 preset = "xenonnt"
 xenon = {{ s1_coincidence = 2, gate_z_cm = 73.6 }}
