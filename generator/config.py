@@ -25,7 +25,8 @@ from .constants import COUPLING_SETS
 from .form_factors import FORM_FACTOR_MODELS
 from .nuclei import MASS_CONVENTIONS
 from .sources.pion_dar import FACILITIES
-from .sources.reactor import FISSION_FRACTION_SETS, FISSION_ISOTOPES, LOW_ENERGY_MODELS
+from .sources.reactor import (DEFAULT_CAPTURE_PER_FISSION, DEFAULT_LOW_ENERGY, FISSION_FRACTION_SETS, FISSION_ISOTOPES,
+                              LOW_ENERGY_MODELS)
 from .sources.solar import SOLAR_COMPONENTS, SOLAR_MODELS
 
 __all__ = [
@@ -63,9 +64,16 @@ class ReactorConfig:
                                       "(instead of thermal_power_gw and distance_m)")
     fission_fractions: Any = option("daya_bay", doc=f"a set name ({', '.join(FISSION_FRACTION_SETS)}) "
                                     f"or a table of {', '.join(FISSION_ISOTOPES)}")
-    low_energy: str = option("vogel_engel", doc="treatment below 2 MeV", allowed=LOW_ENERGY_MODELS)
-    e_min_mev: float = option(1.0, unit="MeV", doc="lowest antineutrino energy", ge=0, lt=8)
+    low_energy: str = option(DEFAULT_LOW_ENERGY, doc="treatment below 2 MeV ('conflux': CONFLUX summation spectra "
+                             "joined to Huber-Mueller at 2 MeV; 'vogel_engel': VE 1989 shape joined at 2 MeV; 'none': "
+                             "nothing below 2 MeV)", allowed=LOW_ENERGY_MODELS)
+    e_min_mev: float = option(0.0, unit="MeV", doc="lowest antineutrino energy", ge=0, lt=8)
     e_max_mev: float = option(10.0, unit="MeV", doc="highest antineutrino energy", gt=2, le=12)
+    # Upper bound: a light-water core converts ~0.6 238U per fission; breeders reach ~1.2-1.5 (conversion ratio
+    # > 1), so 2 leaves room for any reactor while catching a value in the wrong unit (e.g. a percentage).
+    capture_per_fission: float = option(DEFAULT_CAPTURE_PER_FISSION, doc="238U(n,gamma) captures per fission, each "
+                                        "followed by a 239U and a 239Np beta decay (components reactor_u239, "
+                                        "reactor_np239; all their antineutrinos are below 1.27 MeV)", ge=0, le=2)
 
     def __post_init__(self):
         single = (self.thermal_power_gw is not None, self.distance_m is not None)

@@ -42,7 +42,7 @@ def build_source(cfg: Config) -> Source | None:
                                rep_rate_hz=s.rep_rate_hz)
     if kind == "reactor":
         return reactor_source(cores=s.core_list(), live_days=ex.live_days, fission_fractions=s.fractions(), low_energy=s.low_energy,
-                              e_min_mev=s.e_min_mev, e_max_mev=s.e_max_mev)
+                              e_min_mev=s.e_min_mev, e_max_mev=s.e_max_mev, capture_per_fission=s.capture_per_fission)
     if kind == "solar":
         return solar_source(live_days=ex.live_days, components=s.components, model=s.model,
                             b8_flux_cm2_s=s.b8_flux_cm2_s)

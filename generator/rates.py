@@ -42,6 +42,8 @@ class RateTable:
     threshold_kevnr: float
     exposure: dict
     bsm: dict | None = None  # the non-zero BSM parameters the table was computed with (None: SM)
+    # [lowest, highest] neutrino energy (MeV) of the spectra flux_cm2_s integrates (None: no neutrino source)
+    flux_range_mev: tuple[float, float] | None = None
 
     @property
     def expected_events(self) -> float:
@@ -70,6 +72,7 @@ class RateTable:
             "flux_averaged_xsec_cm2": self.flux_averaged_xsec_cm2,
             "flux_averaged_xsec_by_isotope_cm2": self.flux_averaged_xsec_by_isotope_cm2,
             "flux_cm2_s": self.flux_cm2_s,
+            "flux_range_mev": None if self.flux_range_mev is None else list(self.flux_range_mev),
             "fluence_cm2": {c: float(f) for c, f in zip(self.components, self.fluence_cm2, strict=True)},
             "threshold_kevnr": self.threshold_kevnr,
             "exposure": self.exposure,
@@ -157,7 +160,14 @@ def expected_rates(exp: Experiment, *, use_efficiency: bool = True, grids: dict 
                      tuple(i.name for i in isos), tuple((i.z, i.a) for i in isos), events, fluence,
                      src.flux_cm2_s, float(np.dot(weights, fav)),
                      {i.name: float(v) for i, v in zip(isos, fav, strict=True)}, thr, exposure,
-                     _bsm_record(model, magnetic))
+                     _bsm_record(model, magnetic), flux_range_mev(src))
+
+
+def flux_range_mev(src) -> tuple[float, float]:
+    """[lowest, highest] neutrino energy over the source's components (lines count as their energy): the range a
+    total flux integrates, which users compare with quoted fluxes (a reactor's sub-MeV part doubles it)."""
+    lo = min(float(c.line_mev if c.is_line else c.energy_mev[0]) for c in src.components)
+    return lo, max(c.e_max_mev for c in src.components)
 
 
 def _bsm_record(model, magnetic: bool) -> dict | None:

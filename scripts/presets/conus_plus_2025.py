@@ -38,7 +38,9 @@ kind = "reactor"
 thermal_power_gw = 3.6               # [paper] KKL Leibstadt
 distance_m = 20.7                    # [paper]
 fission_fractions = "daya_bay"       # [ASSUMED] the paper's fission fractions were not extracted (INPUTS 5.4, 12.2)
-low_energy = "vogel_engel"           # below 2 MeV: only recoils < 0.1 keVnr, far below threshold
+low_energy = "conflux"               # whole spectrum, 0-10 MeV: flux_cm2_s 1.41e13 vs 1.5e13 [paper]; below 2 MeV
+e_min_mev = 0.0                      # only recoils < 0.13 keVnr, far below threshold (counts unchanged vs vogel_engel)
+capture_per_fission = 0.6            # [ASSUMED] typical LWR 238U captures per fission (239U + 239Np, E_nu < 1.27 MeV)
 
 [target]
 material = "Ge"                      # natural germanium

@@ -1,5 +1,6 @@
 """Expected rates against independent quadratures and scaling laws."""
 
+import numpy as np
 import pytest
 from scipy.integrate import dblquad, quad
 
@@ -9,7 +10,7 @@ from generator.experiment import Experiment
 from generator.kinematics import enu_min_mev, t_max_kev
 from generator.rates import ThresholdError, expected_rates
 from generator.sources.pion_dar import michel_nue_pdf
-from generator.sources.reactor import spectrum_per_fission
+from generator.sources.reactor import capture_branches, capture_endpoint_mev, capture_spectrum, spectrum_per_fission
 
 
 def experiment(preset, *overrides):
@@ -36,25 +37,56 @@ def test_pion_dar_rate_matches_independent_double_integral():
     assert table.events[ci, ii] == pytest.approx(fluence * n_nuclei * folded, rel=2e-4)
 
 
-def test_reactor_rate_matches_independent_quadrature():
-    exp = experiment("reactor_ge", "recoil.threshold_kevnr=0.3")
+# Below 2 MeV the 'conflux' spectrum is linear between the summation-table nodes (0.01 MeV apart) and the capture
+# spectra are sums of beta branches, each ending in a square-root edge at its endpoint: quad is told where those kinks
+# are (without them it is 0.6 % off on the 239U spectrum).
+_NODES = [round(0.01 * k, 2) for k in range(1, 200)] + [2.0]
+
+
+@pytest.mark.parametrize("component, isotope, threshold_kevnr, overrides", [
+    ("reactor_u235", "Ge72", 0.3, ()),  # the preset's germanium: only E_nu > 3.3 MeV counts
+    ("reactor_u235", "O16", 0.02, ("target.material=CaWO4",)),  # 20 eV on oxygen: E_nu > 0.39 MeV, sub-MeV counts
+    ("reactor_u239", "O16", 0.02, ("target.material=CaWO4",)),  # the 238U-capture decays (E_nu < 1.27 MeV)
+])
+def test_reactor_rate_matches_independent_quadrature(component, isotope, threshold_kevnr, overrides):
+    """The rate of one (component, isotope) pair and the component's fluence against quadratures of the spectrum
+    per fission and of dsigma/dT over the whole 0-10 MeV range the preset's source covers."""
+    exp = experiment("reactor_ge", f"recoil.threshold_kevnr={threshold_kevnr}", *overrides)
+    src = exp.source
+    assert (src.exposure["flux_e_min_mev"], src.exposure["flux_e_max_mev"]) == (0.0, 10.0)
     table = expected_rates(exp)
-    ci = table.components.index("reactor_u235")
-    ii = table.isotopes.index("Ge72")
+    ci = table.components.index(component)
+    ii = table.isotopes.index(isotope)
     iso = exp.material.isotopes[ii]
     m = exp.model.mass_mev(iso)
-    comp = exp.source.components[ci]
-    nu_per_fission = quad(lambda e: spectrum_per_fission(e, "u235"), 1.0, 10.0, points=[2.0], limit=200)[0]
+    comp = src.components[ci]
+    if component == "reactor_u239":
+        e_hi = capture_endpoint_mev("u239")
+        spectrum = lambda e: capture_spectrum(e, "u239")  # noqa: E731
+        points = sorted({e0 for _, e0, _ in capture_branches("u239")})[:-1]  # the branches' endpoints (kinks)
+        per_fission = src.exposure["capture_per_fission"]  # one 239U decay per capture
+    else:
+        low_energy = src.exposure["low_energy"]
+        e_hi = 10.0
+        spectrum = lambda e: spectrum_per_fission(e, "u235", low_energy=low_energy)  # noqa: E731
+        points = _NODES
+        per_fission = src.exposure["fission_fractions"]["u235"]
+    nu_per_fission = quad(spectrum, 0.0, e_hi, points=points, limit=800)[0]
+    l_cm = src.exposure["distance_m"] * 100.0
+    fluence = src.exposure["fission_rate_s"] * per_fission * nu_per_fission / (4 * np.pi * l_cm**2) * src.live_time_s
+    assert comp.fluence_cm2 == pytest.approx(fluence, rel=2e-4)
 
     def sigma_thr(e):
         tm = float(t_max_kev(e, m))
-        if tm <= 0.3:
+        if tm <= threshold_kevnr:
             return 0.0
-        return quad(lambda t: dsigma_dt_cm2_per_kev(e, t, iso, exp.model), 0.3, tm, epsrel=1e-10)[0]
+        return quad(lambda t: dsigma_dt_cm2_per_kev(e, t, iso, exp.model), threshold_kevnr, tm, epsrel=1e-10)[0]
 
-    folded = quad(lambda e: spectrum_per_fission(e, "u235") * sigma_thr(e), float(enu_min_mev(0.3, m)), 10.0,
-                  limit=200, epsrel=1e-8)[0] / nu_per_fission
+    e_lo = float(enu_min_mev(threshold_kevnr, m))
+    folded = quad(lambda e: spectrum(e) * sigma_thr(e), e_lo, e_hi, points=[p for p in points if e_lo < p < e_hi],
+                  limit=800, epsrel=1e-8)[0] / nu_per_fission
     n_nuclei = exp.material.nuclei_per_kg()[ii] * exp.mass_kg
+    assert table.events[ci, ii] > 0
     assert table.events[ci, ii] == pytest.approx(comp.fluence_cm2 * n_nuclei * folded, rel=1e-3)
 
 

@@ -69,23 +69,26 @@ def test_other_facilities_need_a_yield():
 
 
 @pytest.mark.parametrize("iso", ["u235", "u238", "pu239", "pu241"])
-def test_reactor_low_energy_joins_huber_mueller(iso):
+@pytest.mark.parametrize("low_energy", ["vogel_engel", "conflux"])
+def test_reactor_low_energy_joins_huber_mueller(iso, low_energy):
     e = np.array([1.999999, 2.0, 2.000001])
-    s = spectrum_per_fission(e, iso)
+    s = spectrum_per_fission(e, iso, low_energy=low_energy)
     assert s[0] == pytest.approx(s[2], rel=1e-4)
     assert s[1] == pytest.approx(float(huber_mueller(2.0, iso)))
-    assert spectrum_per_fission(0.5, iso) == 0  # below e_min
+    assert spectrum_per_fission(0.5, iso, low_energy=low_energy, e_min_mev=1.0) == 0  # below e_min
+    assert spectrum_per_fission(0.5, iso, low_energy=low_energy) > 0  # default e_min_mev = 0
     assert spectrum_per_fission(1.5, iso, low_energy="none") == 0
 
 
-def test_reactor_fission_rate_and_flux():
-    src = reactor_source(thermal_power_gw=3.0, distance_m=10.0, live_days=1.0,
-                         fission_fractions={"u235": 1.0})
+@pytest.mark.parametrize("low_energy, e_min_mev", [("vogel_engel", 1.0), ("conflux", 0.0)])
+def test_reactor_fission_rate_and_flux(low_energy, e_min_mev):
+    src = reactor_source(thermal_power_gw=3.0, distance_m=10.0, live_days=1.0, fission_fractions={"u235": 1.0},
+                         low_energy=low_energy, e_min_mev=e_min_mev, capture_per_fission=0.0)
     # 3 GW / 202.36 MeV per fission (Ma et al. 2013) = 9.25e19 fissions/s.
     assert src.exposure["fission_rate_s"] == pytest.approx(3e9 / (202.36 * 1.602176634e-13), rel=1e-9)
     (comp,) = src.components
-    e = np.linspace(1.0, 10.0, 20001)
-    nu_per_fission = np.trapezoid(spectrum_per_fission(e, "u235"), e)
+    e = np.linspace(e_min_mev, 10.0, 20001)
+    nu_per_fission = np.trapezoid(spectrum_per_fission(e, "u235", low_energy=low_energy, e_min_mev=e_min_mev), e)
     assert comp.flux_cm2_s == pytest.approx(src.exposure["fission_rate_s"] * nu_per_fission
                                             / (4 * np.pi * 1000.0**2), rel=1e-5)
     assert comp.fluence_cm2 == pytest.approx(comp.flux_cm2_s * 86400)
