@@ -69,11 +69,14 @@ def ccd_loop(rng, mu_e, is_dark, depth_um, fano, a_um2, b_per_um, pix_um, g, lam
                     iy = min(max(iy, 0), g - 1)
                     q[ix, iy] += 1.0
         if lam > 0.0:
-            for a in range(g):
-                for b in range(g):
-                    if is_dark[i] and a == half and b == half:
-                        continue  # the seed's dark charge is already drawn (the whole of it, conditioned)
-                    q[a, b] += rng.poisson(lam)
+            # independent Poisson(lam) per pixel, drawn as their Poisson total spread uniformly over the pixels (the
+            # same law, one draw instead of g^2 when lam is small); a seed's dark charge is already drawn in full
+            m_pix = g * g - 1 if is_dark[i] else g * g
+            for _ in range(rng.poisson(lam * m_pix)):
+                c = int(rng.random() * m_pix)
+                if is_dark[i] and c >= half * g + half:
+                    c += 1  # skip the seed pixel
+                q[c // g, c % g] += 1.0
         if sigma_ro > 0.0:
             for a in range(g):
                 for b in range(g):

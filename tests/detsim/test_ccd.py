@@ -269,3 +269,34 @@ def test_connie_skipper_chain_and_reco_energy(tmp_path):
 
     assert kevnr_from_kevee(np.array([0.39]), r.metadata["detector"], r.metadata["generator_config"])[0] == \
         pytest.approx(2.28, rel=2e-3)
+
+
+def test_electron_recoil_backgrounds_are_not_quenched(tmp_path):
+    """A flat ER background and the calorimeters' low-energy-excess spectrum used as electron recoils in a CCD:
+    their electrons follow E / eps unquenched (mean of num_electrons / (1000 E / eps) = 1 within 4 standard errors),
+    while CEvNS recoils carry the Si QF."""
+    from detsim.simulate import simulate_detector
+    from generator.config import load_config
+    from generator.eventfile import EventReader
+    from generator.generate import generate
+
+    cfg = load_config(preset="connie_skipper", overrides=["generator.chunk_size=2000"])
+    gen, out = tmp_path / "g.h5", tmp_path / "d.h5"
+    generate(cfg, gen, n_events=2000, seed=5, progress=False)
+    raw = {"technology": "ccd", "target_material": "Si", "quenching": {"model": "si_chavarria"},
+           "ccd": {"single_sample_noise_e": 0.0},
+           "backgrounds": [
+               {"kind": "steady_state", "recoil_type": "er", "e_min_kev": 0.05, "e_max_kev": 1.0,
+                "rate_per_kev_kg_day": 2e5},
+               {"kind": "steady_state", "recoil_type": "er", "spectrum": "lee", "e_min_kev": 0.02, "e_max_kev": 0.5,
+                "slope_kev": 0.05, "exp_fraction": 0.5, "power_index": 2.0, "rate_per_kg_day": 2e5}]}
+    simulate_detector(gen, out, detector_from_dict(raw), seed=6, threads=1, progress=False)
+    c, _ = EventReader(out).read()
+    bg = c["origin"] == 1
+    assert bg.sum() > 1000 and np.all(c["recoil_type"][bg] == 1)
+    mu = c["t_nr_kev"][bg] * 1e3 / 3.749
+    ratio = c["num_electrons"][bg].sum() / mu.sum()
+    assert abs(ratio - 1.0) < 4 * np.sqrt(0.119 * mu.sum() + 0.2 * bg.sum()) / mu.sum()
+    np.testing.assert_allclose(c["e_ion_kevee"][bg], c["t_nr_kev"][bg])
+    sig = c["origin"] == 0
+    np.testing.assert_allclose(c["e_ion_kevee"][sig], si_chavarria_qf(c["t_nr_kev"][sig]) * c["t_nr_kev"][sig])
