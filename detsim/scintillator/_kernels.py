@@ -119,23 +119,32 @@ def _pick_array(s, n_arrays, share):
 
 
 @njit(cache=True, inline="always")
-def _avalanche(s, t, a, kind, add, lam, borel_cdf, p_ap, tau_ap, log_q_ap, gap, lo, hi, prompt, bt, ba, bk, m):
+def _avalanche(s, t, a, kind, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_ap, gap, lo, hi, prompt, bt, ba, bk,
+               m):
     """One primary avalanche at time t (< hi) on array a: its Borel(lam) cells (the primary of ``kind`` and the
     crosstalk cells, kept when t >= lo) and their afterpulses; writes from index m.
 
-    Afterpulses by geometric skipping: ``gap`` counts the cells (over the whole chunk, in order) until the next one
-    that afterpulses, so only afterpulsing cells cost a draw (i.i.d. Bernoulli(p_ap) per cell either way).
-    Returns (m, gap, PE written on array 0, PE written before ``prompt``), or m = -1 if the buffers (capacity
-    bt.shape[0]) cannot hold the avalanche's worst case, 2 x cells (nothing written then).
+    Both by geometric skipping over i.i.d. trials, so that only the rare successes cost draws and mispredicted
+    branches: ``xt_gap`` counts the primaries (over the whole chunk, in order) until the next one with crosstalk
+    (P(no crosstalk) = Borel P(1) = exp(-lam)), whose cells are then drawn from the Borel CDF conditioned on >= 2
+    (inverse CDF, one uniform); ``gap`` counts the cells until the next one that afterpulses (Bernoulli(p_ap) each).
+    Returns (m, xt_gap, gap, PE written on array 0, PE written before ``prompt``), or m = -1 if the buffers
+    (capacity bt.shape[0]) cannot hold the avalanche's worst case, 2 x cells (nothing written then).
     """
     extra = 0
-    if lam > 0.0:  # Borel(lambda) cells in all: inverse CDF, one uniform
-        u = uniform(s)
-        while u >= borel_cdf[extra]:
-            extra += 1
+    if lam > 0.0:
+        if xt_gap > 0:
+            xt_gap -= 1
+        else:
+            p1 = borel_cdf[0]
+            u = p1 + (1.0 - p1) * uniform(s)  # uniform on [P(1), 1): the CDF conditioned on >= 2 cells
+            extra = 1
+            while u >= borel_cdf[extra]:
+                extra += 1
+            xt_gap = _geometric(s, -lam)
     cells = 1 + extra
     if m + 2 * cells > bt.shape[0]:
-        return -1, gap, 0, 0
+        return -1, xt_gap, gap, 0, 0
     n_a0 = 0
     n_prompt = 0
     if t >= lo:
@@ -167,18 +176,20 @@ def _avalanche(s, t, a, kind, add, lam, borel_cdf, p_ap, tau_ap, log_q_ap, gap, 
                     n_prompt += 1
             gap = _geometric(s, log_q_ap)
         gap -= left
-    return m, gap, n_a0, n_prompt
+    return m, xt_gap, gap, n_a0, n_prompt
 
 
 # --------------------------------------------------------------------------------------------------------
 # the per-chunk pass
 # --------------------------------------------------------------------------------------------------------
 @njit(**NO_REFCOUNT)
-def _photodetect_kernel(state, first, m, gap, mean, is_er, offset, taus, cum_nr, cum_er, jitter, photons_mode, pde,
-                      intrinsic, n_arrays, share, lam, borel_cdf, p_ap, tau_ap, dark_per_array_ns, afterglow_ns, lo,
-                      hi, prompt, spe, add_offset, n_pe, n_prim, n_pe_a0, n_prompt_pe, charge, bt, ba, bk):
-    """Events first.. of the chunk into the buffers from index m; returns (next event, m, afterpulse gap): the
-    next event is mean.shape[0] when all are done, else the one that did not fit (state and gap as at its start).
+def _photodetect_kernel(state, first, m, xt_gap, gap, mean, is_er, offset, taus, cum_nr, cum_er, jitter,
+                        photons_mode, pde, intrinsic, n_arrays, share, lam, borel_cdf, p_ap, tau_ap, dark_per_array_ns,
+                        afterglow_ns, lo, hi, prompt, spe, add_offset, n_pe, n_prim, n_pe_a0, n_prompt_pe, charge, bt,
+                        ba, bk):
+    """Events first.. of the chunk into the buffers from index m; returns (next event, m, crosstalk gap, afterpulse
+    gap): the next event is mean.shape[0] when all are done, else the one that did not fit (RNG state and gaps as at
+    its start; gaps < 0 are drawn first).
 
     Per event: primary PE ~ Poisson(mean x intrinsic spread) (photons mode: Binomial(Poisson, pde)), each with a
     decay time from its component (uniform for the component, exponential), jitter and an array, then afterglow
@@ -194,6 +205,8 @@ def _photodetect_kernel(state, first, m, gap, mean, is_er, offset, taus, cum_nr,
     log_q_ap = math.log1p(-p_ap) if p_ap > 0.0 else -1.0
     if p_ap > 0.0 and gap < 0:
         gap = _geometric(s, log_q_ap)
+    if lam > 0.0 and xt_gap < 0:
+        xt_gap = _geometric(s, -lam)
     glow_mu = afterglow_ns * width
     glow_p0 = math.exp(-glow_mu)
     dark_mu = dark_per_array_ns * n_arrays * width
@@ -201,6 +214,7 @@ def _photodetect_kernel(state, first, m, gap, mean, is_er, offset, taus, cum_nr,
     for i in range(first, n):
         s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
         gap0 = gap
+        xt_gap0 = xt_gap
         start = m
         na0 = 0
         npr = 0
@@ -227,8 +241,8 @@ def _photodetect_kernel(state, first, m, gap, mean, is_er, offset, taus, cum_nr,
             if t >= hi:
                 continue
             a = _pick_array(s, n_arrays, share)
-            m, gap, x0, xp = _avalanche(s, t, a, 0, add, lam, borel_cdf, p_ap, tau_ap, log_q_ap, gap, lo, hi,
-                                        prompt, bt, ba, bk, m)
+            m, xt_gap, gap, x0, xp = _avalanche(s, t, a, 0, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_ap,
+                                                    gap, lo, hi, prompt, bt, ba, bk, m)
             if m < 0:
                 break
             na0 += x0
@@ -238,8 +252,8 @@ def _photodetect_kernel(state, first, m, gap, mean, is_er, offset, taus, cum_nr,
             for _ in range(_poisson_inversion(s, glow_mu, glow_p0)):
                 t = lo + width * uniform(s)
                 a = _pick_array(s, n_arrays, share)
-                m, gap, x0, xp = _avalanche(s, t, a, 4, add, lam, borel_cdf, p_ap, tau_ap, log_q_ap, gap, lo, hi,
-                                            prompt, bt, ba, bk, m)
+                m, xt_gap, gap, x0, xp = _avalanche(s, t, a, 4, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_ap,
+                                                        gap, lo, hi, prompt, bt, ba, bk, m)
                 if m < 0:
                     break
                 na0 += x0
@@ -248,8 +262,8 @@ def _photodetect_kernel(state, first, m, gap, mean, is_er, offset, taus, cum_nr,
             for _ in range(_poisson_inversion(s, dark_mu, dark_p0)):
                 t = lo + width * uniform(s)
                 a = int(n_arrays * uniform(s)) if n_arrays == 2 else 0
-                m, gap, x0, xp = _avalanche(s, t, a, 3, add, lam, borel_cdf, p_ap, tau_ap, log_q_ap, gap, lo, hi,
-                                            prompt, bt, ba, bk, m)
+                m, xt_gap, gap, x0, xp = _avalanche(s, t, a, 3, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_ap,
+                                                        gap, lo, hi, prompt, bt, ba, bk, m)
                 if m < 0:
                     break
                 na0 += x0
@@ -257,7 +271,7 @@ def _photodetect_kernel(state, first, m, gap, mean, is_er, offset, taus, cum_nr,
         if m < 0:  # out of room: undo the event's draws; the driver grows the buffers and resumes here
             s[0], s[1], s[2], s[3] = s0, s1, s2, s3
             store_state(state, s)
-            return i, start, gap0
+            return i, start, xt_gap0, gap0
         npe = m - start
         n_pe[i] = npe
         n_pe_a0[i] = na0
@@ -268,7 +282,7 @@ def _photodetect_kernel(state, first, m, gap, mean, is_er, offset, taus, cum_nr,
         else:
             charge[i] = npe
     store_state(state, s)
-    return n, m, gap
+    return n, m, xt_gap, gap
 
 
 def _interpreted(kernel):
@@ -310,14 +324,11 @@ def photodetect(rng, mean, is_er, offset, p: KernelParams, *, jit: bool = True, 
     cap = max(int(capacity if capacity is not None else _capacity(p, mean)), 16)
     bt, ba, bk = np.empty(cap, np.float32), np.empty(cap, np.int8), np.empty(cap, np.int8)
     args = _args(p)
-    first, m, gap = 0, 0, -1
+    first, m, xt_gap, gap = 0, 0, -1, -1
+    fn = _photodetect_kernel if jit else photodetect_loop
     while True:
-        if jit:
-            first, m, gap = _photodetect_kernel(state, first, m, gap, mean, is_er, offset, *args, n_pe, n_prim, n_a0,
-                                                n_prompt, charge, bt, ba, bk)
-        else:
-            first, m, gap = photodetect_loop(state, first, m, gap, mean, is_er, offset, *args, n_pe, n_prim, n_a0,
-                                             n_prompt, charge, bt, ba, bk)
+        first, m, xt_gap, gap = fn(state, first, m, xt_gap, gap, mean, is_er, offset, *args, n_pe, n_prim, n_a0,
+                                   n_prompt, charge, bt, ba, bk)
         if first >= n:
             break
         cap *= 2  # an event did not fit: grow (amortised doubling) and resume at it

@@ -44,7 +44,8 @@ def borel_cdf(lam, tail=1e-15):
         if cdf[-1] >= 1 - tail or n_max > 1 << 20:
             break
         n_max *= 4
-    cut = int(np.searchsorted(cdf, 1 - tail)) + 1
+    cut = max(int(np.searchsorted(cdf, 1 - tail)) + 1, 2)  # P(1) and the sentinel at least (the kernel's
+    # crosstalk draw starts at the second entry)
     cdf = cdf[:cut].copy()
     cdf[-1] = 2.0  # a uniform draw always ends the search
     return cdf

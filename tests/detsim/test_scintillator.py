@@ -206,6 +206,7 @@ def test_borel_distribution():
         assert (n * pmf).sum() == pytest.approx(1 / (1 - lam), rel=1e-10)
         assert 1 - pmf[0] == pytest.approx(1 - np.exp(-lam))  # p_ct = 1 - exp(-lambda) (INPUTS 10)
         assert borel_cdf(lam)[-1] > 1
+    assert len(borel_cdf(1e-17)) >= 2  # the kernel's conditional crosstalk draw reads past P(1)
 
 
 @pytest.mark.parametrize("lam", [0.0, 0.15, 0.4])
