@@ -120,6 +120,12 @@ def rate_json(name: str) -> dict:
 
 
 def events(name: str, overrides=(), efficiency=True) -> float:
+    """Expected events of preset ``name`` with ``--set`` overrides, from cevns-rate's function (cached)."""
+    return _events(name, tuple(overrides), efficiency)
+
+
+@lru_cache(maxsize=None)
+def _events(name: str, overrides: tuple, efficiency: bool) -> float:
     cfg = load_config(preset=name, overrides=list(overrides))
     return expected_rates(Experiment.from_config(cfg), use_efficiency=efficiency).expected_events
 
