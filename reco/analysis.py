@@ -96,6 +96,32 @@ def histograms(cols: dict, rec: dict, keep: np.ndarray, layout: Layout, weighted
     return out
 
 
+def _bin_index(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bin of each value on [edges[i], edges[i+1]) as hist's Variable axis bins it; -1 outside."""
+    i = np.searchsorted(edges, x, side="right") - 1
+    return np.where((i >= 0) & (i < len(edges) - 1), i, -1)
+
+
+def data_counts(cols: dict, rec: dict, keep: np.ndarray, layout: Layout) -> np.ndarray:
+    """Observed counts of all origins together, in the layout of :func:`reco.fit.flatten_templates` (on region
+    raveled energy-major, then the off region): what a toy's fit needs, without one histogram object per origin
+    (equal to ``flatten_templates(histograms(..., weighted=False))[1].sum(axis=0)``, tested)."""
+    on, off = layout.regions(cols)
+    e = rec["e_rec_kevee"]
+    n_e = len(layout.energy_edges) - 1
+    ie = _bin_index(e, layout.energy_edges)
+    if layout.pulsed:
+        n_t = len(layout.time_edges) - 1
+        it = _bin_index(cols["time_ns"], layout.time_edges)
+        sel = keep & on & (ie >= 0) & (it >= 0)
+        on_counts = np.bincount(ie[sel] * n_t + it[sel], minlength=n_e * n_t)
+    else:
+        sel = keep & on & (ie >= 0)
+        on_counts = np.bincount(ie[sel], minlength=n_e)
+    sel = keep & off & (ie >= 0)
+    return np.concatenate([on_counts, np.bincount(ie[sel], minlength=n_e)]).astype(float)
+
+
 def total(hists: dict, region: str):
     names = list(hists)
     h = hists[names[0]][region].copy()

@@ -17,11 +17,11 @@ import numpy as np
 from generator import __version__
 from generator.eventfile import EventReader, EventWriter
 
-from .analysis import Layout, histograms, on_minus_off, reconstruct_columns, select
+from .analysis import Layout, data_counts, histograms, on_minus_off, reconstruct_columns, select
 from .config import RecoConfig
 from .fit import fit_templates, flatten_templates, flatten_variances
 
-__all__ = ["Templates", "analyse", "reconstruct"]
+__all__ = ["Templates", "analyse", "fit_counts", "reconstruct"]
 
 RECO_COLUMNS = {"e_rec_kevee": (np.float64, "keVee"), "e_rec_kevnr": (np.float64, "keVnr"), "selected": (np.bool_, "")}
 
@@ -69,6 +69,8 @@ class Templates:
 
     def scaled_to(self, exposure_fraction: float) -> Templates:
         r = exposure_fraction / self.exposure_fraction
+        if r == 1.0:  # toys ask for the same exposure every time: no copy of the histograms
+            return self
         hists = {n: {k: h * r for k, h in v.items()} for n, v in self.hists.items()}
         var = None if self.variances is None else self.variances * r * r
         return Templates(self.layout, hists, self.names, self.matrix * r, exposure_fraction, var)
@@ -100,6 +102,16 @@ def analyse(data_cols: dict, data_meta: dict, templates: Templates, cfg: RecoCon
         priors = {"ssb": cfg.prior_ssb, "brn": cfg.prior_brn, "nin": cfg.prior_nin}
         out["fit"] = fit_templates(t.names, t.matrix, dmat.sum(axis=0), priors, t.variances)
     return out
+
+
+def fit_counts(data_cols: dict, data_meta: dict, templates: Templates, cfg: RecoConfig):
+    """The template fit of unweighted data (a toy): (reco.fit.FitResult, selection mask). The same fit as
+    :func:`analyse` without its histograms per origin and on-minus-off (tested equal)."""
+    t = templates.scaled_to(float(data_meta.get("exposure_fraction") or 1.0))
+    rec = reconstruct_columns(data_cols, data_meta)
+    keep = select(data_cols, rec, cfg)
+    priors = {"ssb": cfg.prior_ssb, "brn": cfg.prior_brn, "nin": cfg.prior_nin}
+    return fit_templates(t.names, t.matrix, data_counts(data_cols, rec, keep, t.layout), priors, t.variances), keep
 
 
 def reconstruct(input_path, output_path, cfg: RecoConfig, *, templates=None, outdir=None,

@@ -24,7 +24,7 @@ from generator.generate import pseudo_experiment_count
 from generator.sampler import EVENT_COLUMNS_TRUTH, SamplerTables, chunk_sizes, sample_chunks
 
 from .config import RecoConfig
-from .stage import Templates, analyse
+from .stage import Templates, fit_counts
 
 __all__ = ["ToyEnsemble", "ensemble_identity", "merge_toy_tables", "run_toys", "toy_seed", "write_toy_table"]
 
@@ -87,10 +87,9 @@ def _one_toy(i: int):
         ev = {k: np.zeros(0, dtype=dt) for k, (dt, _) in EVENT_COLUMNS_TRUTH.items()}
     full = prepare_chunk(st["det"], gm, seed, 0, ev, st["windows"])
     cols, _ = st["chain"].run(detsim_rng(seed, 0), full)
-    res = analyse(cols, {**st["dm"], "exposure_fraction": 1.0}, st["templates"], st["cfg"], data_weighted=False)
-    f = res["fit"]
+    f, keep = fit_counts(cols, st["dm_toy"], st["templates"], st["cfg"])
     z = np.nan if f.significance is None else f.significance
-    return i, f.mu_cevns, f.mu_cevns_err, z, int(np.count_nonzero(res["keep"] & (cols["origin"] == 0)))
+    return i, f.mu_cevns, f.mu_cevns_err, z, int(np.count_nonzero(keep & (cols["origin"] == 0)))
 
 
 def _init_worker(*args):
@@ -113,8 +112,9 @@ def _init_state(gen_cfg, det, reco_cfg, templates, template_meta, seed):
     t = det.timing
     windows = BeamWindows(t.on_start_ns, t.on_length_ns, t.off_start_ns, t.off_length_ns)
     chain = build_chain(det, gm, {**EVENT_COLUMNS_TRUTH, **STAGE_COLUMNS})
-    _STATE.update(seed=seed, tables=tables, gm=gm, det=det, windows=windows, chain=chain, templates=templates,
-                  cfg=reco_cfg, dm=template_meta)
+    # every toy is one full exposure: scale the templates once, not per toy
+    _STATE.update(seed=seed, tables=tables, gm=gm, det=det, windows=windows, chain=chain,
+                  templates=templates.scaled_to(1.0), cfg=reco_cfg, dm_toy={**template_meta, "exposure_fraction": 1.0})
 
 
 def ensemble_identity(gen_cfg: Config, reco_cfg: RecoConfig, template_meta: dict, seed: int) -> str:
@@ -166,7 +166,21 @@ def run_toys(gen_cfg: Config, det: DetectorConfig, reco_cfg: RecoConfig, templat
         ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=args)
         try:
-            for fut in as_completed([pool.submit(_one_toy, i) for i in indices]):
+            # The workers are spawned at the first submit. They start with SIGINT ignored (an ignored signal stays
+            # ignored across exec, and Python then installs no KeyboardInterrupt handler): a Ctrl-C while a worker
+            # is still importing would otherwise print its traceback before its initializer could ignore it.
+            import signal
+            import threading
+
+            main = threading.current_thread() is threading.main_thread()  # only the main thread may set handlers
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+            try:
+                futures = [pool.submit(_one_toy, indices[0])]
+            finally:
+                if main:
+                    signal.signal(signal.SIGINT, previous)
+            futures += [pool.submit(_one_toy, i) for i in indices[1:]]
+            for fut in as_completed(futures):
                 i, *vals = fut.result()
                 out[i - first] = vals
                 bar.update(1)

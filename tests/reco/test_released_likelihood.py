@@ -209,3 +209,33 @@ def test_numba_profiled_terms_equal_the_numpy_reference():
     np.testing.assert_allclose(g_var, ref_var, rtol=1e-12, atol=1e-12)
     # an observed event where the model has no expectation and no template variance: the likelihood is zero
     assert profiled_nll_sum(np.array([0.0]), np.array([0.0]), np.array([1.0])) == np.inf
+
+
+def test_compiled_fixed_template_nll_equals_the_general_one(monkeypatch):
+    # without shape nuisances the fit runs one compiled pass (value and gradient); it must be the general NLL
+    from iminuit import Minuit
+
+    captured = []
+    real_init = Minuit.__init__
+
+    def spy(self, fcn, *args, grad=None, **kw):
+        captured.append((fcn, grad))
+        real_init(self, fcn, *args, grad=grad, **kw)
+
+    monkeypatch.setattr(Minuit, "__init__", spy)
+    rng = np.random.default_rng(8)
+    sig, bkg, brn = rng.uniform(0.0, 10, (3, 30))
+    bkg[3] = 0.0
+    comps = [Component("cevns", sig, mc_variance=0.05 * sig), Component("ssb", bkg, norm_sigma=0.1,
+             mc_variance=0.02 * bkg), Component("brn", brn, norm_sigma=None)]
+    data = rng.poisson(sig + bkg + brn).astype(float)
+    fit(BinnedModel(comps, data), significance=False)
+    # the same model with an inert shape nuisance takes the general path
+    inert = [ShapeNuisance("none", {"brn": (brn, brn)})]
+    fit(BinnedModel(comps, data, inert), significance=False)
+    (f_fast, g_fast), (f_gen, g_gen) = captured
+    assert f_fast.__name__ == "nll_fixed_templates" and f_gen.__name__ == "nll"
+    for p in ([1.1, 0.95, 1.2], [0.3, 1.4, 0.6], [0.0, 1.0, 2.0]):
+        q = np.array(p + [0.0])
+        assert f_fast(np.array(p)) == pytest.approx(f_gen(q), rel=1e-12)
+        np.testing.assert_allclose(g_fast(np.array(p)), g_gen(q)[:3], rtol=1e-10, atol=1e-10)
