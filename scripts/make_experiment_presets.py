@@ -30,6 +30,7 @@ a module there: the driver finds it (scripts/presets/__init__.py lists what a mo
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import importlib.util
 import pkgutil
@@ -44,27 +45,32 @@ sys.path.insert(0, str(ROOT))
 _PACKAGE = "experiment_preset_builders"  # scripts/ is not an installed package: load scripts/presets/ by its path
 
 
-def _import(module: str):
-    """scripts/presets/<module>.py, imported as a submodule of the builders' package (relative imports work)."""
-    if _PACKAGE not in sys.modules:
-        spec = importlib.util.spec_from_file_location(_PACKAGE, BUILDER_DIR / "__init__.py",
-                                                      submodule_search_locations=[str(BUILDER_DIR)])
-        package = importlib.util.module_from_spec(spec)
-        sys.modules[_PACKAGE] = package
-        spec.loader.exec_module(package)
-    return importlib.import_module(f"{_PACKAGE}.{module}")
+def _import(module: str, directory: Path = BUILDER_DIR):
+    """<directory>/<module>.py, imported as a submodule of a package made of ``directory`` (relative imports work).
+    scripts/presets/ is the package ``experiment_preset_builders``; another directory (tests) gets its own name."""
+    directory = Path(directory).resolve()
+    package = _PACKAGE
+    if directory != BUILDER_DIR:
+        package += "_" + hashlib.sha1(str(directory).encode()).hexdigest()[:12]
+    if package not in sys.modules:
+        spec = importlib.util.spec_from_file_location(package, directory / "__init__.py",
+                                                      submodule_search_locations=[str(directory)])
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[package] = mod
+        spec.loader.exec_module(mod)
+    return importlib.import_module(f"{package}.{module}")
 
 
-def builders() -> dict:
-    """Preset name -> builder module, for every scripts/presets/<name>.py not starting with '_', sorted by name."""
+def builders(directory: Path = BUILDER_DIR) -> dict:
+    """Preset name -> builder module, for every <directory>/<name>.py not starting with '_', sorted by name."""
     out = {}
-    for info in sorted(pkgutil.iter_modules([str(BUILDER_DIR)]), key=lambda i: i.name):
+    for info in sorted(pkgutil.iter_modules([str(directory)]), key=lambda i: i.name):
         if info.name.startswith("_"):
             continue
-        mod = _import(info.name)
+        mod = _import(info.name, directory)
         missing = [a for a in ("NAME", "PAPER", "table", "preset_text") if not hasattr(mod, a)]
         if missing or mod.NAME != info.name:
-            raise SystemExit(f"scripts/presets/{info.name}.py: a builder needs NAME = '{info.name}', PAPER, table() "
+            raise SystemExit(f"{directory / info.name}.py: a builder needs NAME = '{info.name}', PAPER, table() "
                              f"and preset_text(x, y) (scripts/presets/__init__.py); "
                              f"{'missing: ' + ', '.join(missing) if missing else 'NAME is ' + repr(mod.NAME)}")
         out[info.name] = mod
@@ -118,11 +124,11 @@ def print_comparison():
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def build_all(skip_xenon: bool = False, xenon_events: int = 0) -> dict[str, str]:
-    """Preset name -> preset text. The XENONnT table is read from its data release (deterministic); skip_xenon and
-    xenon_events only concerned the former detector-simulation table (xenonnt_b8_2024.xenonnt_efficiency, kept
-    as a cross-check) and are ignored."""
-    return {name: mod.preset_text(*mod.table()) for name, mod in builders().items()}
+def build_all(skip_xenon: bool = False, xenon_events: int = 0, directory: Path = BUILDER_DIR) -> dict[str, str]:
+    """Preset name -> preset text of every builder in ``directory``. The XENONnT table is read from its data release
+    (deterministic); skip_xenon and xenon_events only concerned the former detector-simulation table
+    (xenonnt_b8_2024.xenonnt_efficiency, kept as a cross-check) and are ignored."""
+    return {name: mod.preset_text(*mod.table()) for name, mod in builders(directory).items()}
 
 
 def main(argv=None) -> int:
