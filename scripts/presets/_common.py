@@ -21,13 +21,15 @@ PRESET_DIR = ROOT / "data" / "presets"
 # PE region of interest: the CsI-2021 ancillary-release analysis bins 0-60 PE (six 10-PE bins; public
 # re-analysis notes of arXiv:2110.07730v2); the 2017 upper edge (30 or 60 PE) is not verified (INPUTS 12.1: M).
 CSI_PE_MAX = 60
-# Lindhard k for germanium: 0.162 +- 0.004 (Bonhomme et al., arXiv:2202.03754; adopted by CONUS+, INPUTS 7.2).
+# Lindhard k for germanium: 0.162 +- 0.004 (Bonhomme et al., arXiv:2202.03754; adopted by CONUS+, INPUTS 7.2);
+# the HPGe detector presets carry it (hpge_efficiency reads their quenching): this is the cited value.
 GE_K = 0.162
 
 # Beam windows in this package's time frame (time within the pulse; the proton pulse is centred at 0). The COHERENT
 # LAr release puts the POT-trace mean at +440 ns of its time origin (LArParametersAnlA.yaml, INPUTS 4.2), so its
-# window [a, b] is [a - 440, b - 440] ns here; ASSUMED: the CsI analyses use the same origin. The presets' [detector]
-# timing tables use these windows; ``--compare`` estimates the fraction of prompt / delayed neutrinos inside them.
+# window [a, b] is [a - 440, b - 440] ns here; ASSUMED: the CsI analyses use the same origin. A beam analysis'
+# module gives its WINDOW = (start_ns, stop_ns) in this frame: the preset's [window] and [detector] timing tables
+# use it and ``--compare`` applies the fraction of prompt / delayed neutrinos inside it.
 RELEASE_T0_NS = 440.0
 
 
