@@ -5,7 +5,11 @@ For each case a generator file is made (reactor on Ge; solar 8B on Xe; SNS on Cs
 2 threads, the disk-speed reference) and run through the detector preset, in memory (chain only) and file to file
 (read, simulate, write compressed HDF5; each in a fresh process whose peak resident memory, VmHWM from
 /proc/self/status, is reported). The ratios of issue #17 follow the table: HPGe against xenon in memory, each
-file-to-file run (2 threads) against `generate` -> HDF5 of the same run.
+file-to-file run (2 threads) against `generate` -> HDF5 of the same run, CryoCsI's photodetection kernel against its
+plain-numpy reference and its chain against `generate` -> HDF5.
+
+Memory (issue #17): python benchmarks/bench_detsim.py --memory [--memory-events 1e6 1e7] runs CryoCsI file to file
+(2 threads, HDF5) on inputs of each size, each in a fresh process, and prints peak resident memory against N.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from generator.config import load_config
 from generator.eventfile import EventReader
 from generator.generate import generate
 from generator.sampler import EVENT_COLUMNS_TRUTH
-from _common import peak_rss_mb
+from _common import best_rate, peak_rss_mb
 
 # (detector preset, generator preset[, generator overrides]) to time; later technologies add their lines here.
 CASES = [("conus_plus", "reactor_ge"),
@@ -51,9 +55,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=2_000_000)
     ap.add_argument("--detectors", nargs="*", help="only these detector presets of CASES")
+    ap.add_argument("--memory", action="store_true", help="only the CryoCsI peak-memory-against-N runs")
+    ap.add_argument("--memory-events", type=float, nargs="*", default=[1e6, 1e7])
     args = ap.parse_args()
+    if args.memory:
+        return memory_flat_in_n([int(x) for x in args.memory_events])
     rows = []
-    in_memory, f2f, gen_rate = {}, {}, {}
+    in_memory, f2f, gen_rate, photo = {}, {}, {}, {}
     with tempfile.TemporaryDirectory() as d:
         for det_name, gen_preset, *over in CASES:
             if args.detectors and det_name not in args.detectors:
@@ -78,12 +86,14 @@ def main():
                 from detsim.scintillator import kernel_params, mean_primary_pe, photodetect, photodetect_numpy
 
                 p = kernel_params(det.scintillator)
-                mean = mean_primary_pe(det.scintillator, res["e_ee_kevee"])
-                er, off = np.zeros(len(mean), bool), cols["time_ns"]
-                for label, fn in (("numba kernel", photodetect), ("plain-numpy reference", photodetect_numpy)):
-                    t = time.perf_counter()
-                    fn(np.random.default_rng(1), mean, er, off, p)
-                    rows.append((f"{det_name}: photodetection, {label}", args.events / (time.perf_counter() - t)))
+                # at most 5e5 events: the numpy reference holds every PE of its input at once (~1 kB per event)
+                k = min(args.events, 500_000)
+                mean = mean_primary_pe(det.scintillator, res["e_ee_kevee"][:k])
+                er, off = np.zeros(k, bool), cols["time_ns"][:k]
+                for label, fn, rep in (("numba kernel", photodetect, 3),
+                                       ("plain-numpy reference", photodetect_numpy, 1)):
+                    photo[label] = best_rate(lambda fn=fn: fn(np.random.default_rng(1), mean, er, off, p), k, rep)
+                    rows.append((f"{det_name}: photodetection, {label}", photo[label]))
             for th in (1, 2):
                 out = os.path.join(d, "det.h5")
                 # a fresh process per measurement, so that its peak memory (VmHWM) is the stage's own
@@ -102,6 +112,31 @@ def main():
               f"{in_memory['conus_plus'] / in_memory['xenonnt']:.2f}")
     for name, rate in f2f.items():
         print(f"  {name}: file -> file, 2 threads / generate -> HDF5, 2 threads: {rate / gen_rate[name]:.2f}")
+    if photo and "cryocsi" in in_memory:  # issue #17 item 1: >= 1.6 M/s in memory, kernel >= 10 x numpy
+        print(f"  cryocsi photodetection, numba kernel / plain-numpy reference: "
+              f"{photo['numba kernel'] / photo['plain-numpy reference']:.1f} (target >= 10)")
+        print(f"  cryocsi chain in memory, 1 thread / generate -> HDF5, 2 threads: "
+              f"{in_memory['cryocsi'] / gen_rate['cryocsi']:.2f} (target: 1.6e6 events/s)")
+
+
+def memory_flat_in_n(sizes):
+    """CryoCsI file -> file (2 threads, HDF5) on inputs of each size, each in a fresh process: peak RSS vs N."""
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        cfg = load_config(preset="sns_csi")
+        gen, out = os.path.join(d, "sns_csi.h5"), os.path.join(d, "det.h5")
+        for n in sizes:
+            generate(cfg, gen, n_events=n, progress=False, threads=2)
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
+                rate, rss = ex.submit(file_to_file, gen, "cryocsi", 2, out).result()
+            rows.append((n, rate, rss, os.path.getsize(out) / n))
+    print(f"\nCryoCsI file -> file (HDF5), 2 threads, peak memory against N ({os.cpu_count()} cores)\n")
+    print("| events | events/s | peak RSS (MB) | output bytes/event |")
+    print("|---|---|---|---|")
+    for n, rate, rss, b in rows:
+        print(f"| {n:.0e} | {rate:.3e} | {rss:.0f} | {b:.0f} |")
+    if len(rows) > 1:
+        print(f"\npeak RSS at {rows[-1][0]:.0e} / at {rows[0][0]:.0e}: {rows[-1][2] / rows[0][2]:.2f} (flat: ~1)")
 
 
 if __name__ == "__main__":

@@ -182,7 +182,7 @@ def _avalanche(s, t, a, kind, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_a
 # --------------------------------------------------------------------------------------------------------
 # the per-chunk pass
 # --------------------------------------------------------------------------------------------------------
-@njit(**NO_REFCOUNT)
+@njit(nogil=True, **NO_REFCOUNT)  # the detsim stage runs chunks in threads
 def _photodetect_kernel(state, first, m, xt_gap, gap, mean, is_er, offset, taus, cum_nr, cum_er, jitter,
                         photons_mode, pde, intrinsic, n_arrays, share, lam, borel_cdf, p_ap, tau_ap, dark_per_array_ns,
                         afterglow_ns, lo, hi, prompt, spe, add_offset, n_pe, n_prim, n_pe_a0, n_prompt_pe, charge, bt,
