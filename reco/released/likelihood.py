@@ -311,6 +311,9 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
         scales_nll_gradient(np.asarray(p, dtype=float), fixed_t, c.variance, n, inv_prior_var, out)
         return np.where(np.isfinite(out), out, 0.0)
 
+    # iminuit reads the parameter names from _parameters instead of inspecting the signature (1 ms per fit)
+    nll_fixed_templates._parameters = {name: None for name in c.param_names}
+
     def nll(p):
         p = np.asarray(p, dtype=float)
         scales, theta = c.split(p)
@@ -342,6 +345,8 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
             g_theta += theta / prior_theta**2
         out = np.concatenate([g_scales, g_theta])
         return np.where(np.isfinite(out), out, 0.0)
+
+    nll._parameters = nll_fixed_templates._parameters
 
     def minimise(fix_mu: float | None, start: np.ndarray | None = None):
         if start is None:
