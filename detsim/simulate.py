@@ -222,7 +222,7 @@ def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int
         for chunk, (item, n_item) in todo:
             n_cevns += n_item
             window.append(pool.submit(process, (chunk, item)))
-            if len(window) >= threads:
+            if len(window) > threads:  # one chunk more than threads: the next is read while one is written
                 drain(window.pop(0))
         for fut in window:
             drain(fut)

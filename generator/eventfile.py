@@ -246,6 +246,7 @@ class EventWriter:
             import h5py
 
             self._pool = ThreadPoolExecutor(max_workers=max(1, threads))
+            self._inflight: list = []  # compression jobs of the previous write, written at the next one
             self._h5 = h5py.File(self.tmp, "w")
             self._h5.attrs["format"] = FORMAT_NAME
             self._h5.attrs["format_version"] = FORMAT_VERSION
@@ -310,14 +311,20 @@ class EventWriter:
         col.n_written += arr.size
 
     def _flush_h5(self, final: bool) -> None:
+        """Hand the full storage chunks to the compression pool and write those of the previous call (all of them if
+        ``final``): compression overlaps the caller's next chunk, while the sequence of HDF5 calls, and so the file's
+        bytes, stays that of writing every chunk as soon as it is compressed."""
         jobs = []
         for col in self._cols.values():
             if col.n_pending >= col.chunk or final:
                 for idx, raw in col.take_full_chunks(final):
-                    jobs.append((col, idx, self._pool.submit(_shuffle_deflate, raw, self._level, self._worth)))
-        for col, idx, fut in jobs:  # write in order; compression ran in parallel
-            # Grow only, never shrink: HDF5 re-filters the edge chunk on a shrink and ignores its filter mask.
-            need = min((idx + 1) * col.chunk, col.n_written)
+                    # Grow only, never shrink: HDF5 re-filters the edge chunk on a shrink and ignores its filter mask.
+                    need = min((idx + 1) * col.chunk, col.n_written)
+                    jobs.append((col, idx, need, self._pool.submit(_shuffle_deflate, raw, self._level, self._worth)))
+        ready, self._inflight = self._inflight, jobs
+        if final:
+            ready, self._inflight = ready + jobs, []
+        for col, idx, need, fut in ready:  # write in order; compression ran in parallel
             if col.ds.shape[0] < need:
                 col.ds.resize((need,))
             data, mask = fut.result()
