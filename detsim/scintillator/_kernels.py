@@ -8,9 +8,9 @@ xoshiro256++ state taken from the chunk's numpy Generator (generator/_rng.py, as
 registers (``local_state``); the kernel is compiled without reference counting (``NO_REFCOUNT``).
 
 Buffers: the driver sizes them from the expected PE count (+10 %). An event that does not fit stops the kernel
-*before* it is written: the kernel restores the RNG state and the afterpulse gap it had at the event's start and
-returns; the driver doubles the buffers and resumes at that event, so the output does not depend on the first
-capacity (tests check it).
+*before* it is written: the kernel restores the RNG state and the crosstalk and afterpulse gaps it had at the
+event's start and returns; the driver doubles the buffers and resumes at that event, so the output does not depend
+on the first capacity (tests check it).
 
 ``photodetect_loop`` is the kernel's own source run by the interpreter (with the compiled draw helpers): the
 same-draws reference of the compiled kernel.
