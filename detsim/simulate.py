@@ -185,9 +185,10 @@ def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int
 
     def process(item):
         chunk, cols = item
-        if plan is not None:  # a RawBlock: decode (here, in the worker) only what the chain reads
+        if plan is not None:  # a RawBlock: decode here, in the worker, what is not copied or what the chain reads
             blk = cols
-            full = prepare_chunk(det, gm, seed, chunk, blk.decode(plan["decode"]), windows, n=blk.n)
+            full = prepare_chunk(det, gm, seed, chunk, blk.decode(plan["decode"]), windows,
+                                 n=None if det.backgrounds else blk.n)
             out, jag = chain.run(detsim_rng(seed, chunk), full)
             return out, jag, {c: blk.chunks[c] for c in plan["copy"]}
         full = prepare_chunk(det, gm, seed, chunk, cols, windows)
@@ -195,7 +196,7 @@ def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int
         return out, jag, None
 
     n_written = 0
-    stored = {c: plan["chunk_rows"] for c in plan["copy"]} if plan else None
+    stored = {c: plan["chunk_rows"] for c in plan["copy"]} if plan and plan["copy"] else None
     with EventWriter(output_path, stage="detsim", columns=columns, jagged=chain.jagged, threads=threads,
                      rows_per_write=chunk_size, stored=stored) as writer, \
             tqdm(total=reader.n_events, unit="ev", unit_scale=True, desc="detsim",
@@ -236,23 +237,26 @@ def simulate_detector(input_path, output_path, det: DetectorConfig, *, seed: int
 
 def stored_plan(reader: EventReader, det: DetectorConfig, chain: Chain, columns: dict, output_path,
                 chunk_size: int) -> dict | None:
-    """HDF5 to HDF5 without backgrounds, generator chunks falling on stored chunks: the input's columns go to the output
-    as their stored chunks (no decoding, no compression) and only those the chain reads are decoded, in the workers.
-    None where that does not hold (ROOT, backgrounds interleaved with the events, other chunkings): every column is
-    read, decoded and compressed again."""
-    if det.backgrounds or reader.format != "hdf5" or file_format(output_path) != "hdf5" or not reader.n_events:
+    """How to read an HDF5 input whose generator chunks fall on its stored chunks (the generator's own files): as
+    stored chunks, decoded in the worker threads with the physics. HDF5 out without backgrounds: the input's columns
+    go to the output as their stored chunks (no decoding, no compression; ``copy``) and only those the chain reads
+    are decoded; otherwise (backgrounds interleaved with the events, ROOT out) every column is decoded, still in the
+    workers. None for other inputs (ROOT, other chunkings): read and decoded by h5py/uproot in the main thread."""
+    if reader.format != "hdf5" or not reader.n_events:
         return None
     rows = reader.stored_chunk_rows(reader.columns)
     if rows is None or chunk_size % rows:
         return None
-    import h5py
+    copy = []
+    if not det.backgrounds and file_format(output_path) == "hdf5":
+        import h5py
 
-    with h5py.File(reader.path, "r") as f:
-        dtypes = {c: f["events"][c].dtype for c in reader.columns}
-    provided = chain.provides
-    copy = [c for c in reader.columns if c in columns and c not in provided and dtypes[c] == columns[c][0]]
+        with h5py.File(reader.path, "r") as f:
+            dtypes = {c: f["events"][c].dtype for c in reader.columns}
+        provided = chain.provides
+        copy = [c for c in reader.columns if c in columns and c not in provided and dtypes[c] == columns[c][0]]
     needs = {c for s in chain.steps for c in s.needs}
-    decode = [c for c in reader.columns if c in needs or c in columns and c not in copy]
+    decode = [c for c in reader.columns if c in needs or c not in copy]
     return {"chunk_rows": rows, "copy": copy, "decode": decode}
 
 
