@@ -148,7 +148,7 @@ def _quanta_nr_one(s, ne, nph, ratio, nrw, skew_on, delta_on, sd1_on, inv_corr_o
     return _recombine(s, ni, nex, nq_act, nph, r, high_e, omega, 0.0, 1.0, 1.0)
 
 
-@numba.njit(**NO_REFCOUNT)
+@numba.njit(nogil=True, **NO_REFCOUNT)  # the detsim stage runs chunks in threads
 def _sample_kernel(state, nq, mean_nph, alf, exr, r, high_e, omega, skew, fano, is_er, fano_ion, fano_exc,
                    out_nph, out_ne):
     s = local_state(state)  # drawn from in registers (see local_state)
@@ -157,7 +157,7 @@ def _sample_kernel(state, nq, mean_nph, alf, exr, r, high_e, omega, skew, fano, 
         out_nph[k], out_ne[k] = _sample_one(s, nq[k], mean_nph[k], alf[k], exr[k], r[k], high_e[k], omega[k],
                                             delta, sd1, inv_corr, fano[k], is_er[k], fano_ion, fano_exc)
 
-@numba.njit(**NO_REFCOUNT)
+@numba.njit(nogil=True, **NO_REFCOUNT)  # the detsim stage runs chunks in threads
 def _params_kernel(ne, nph, ratio, is_er, field, nrw, erc, skew_on, out):
     for k in range(ne.size):
         nq, alf, exr, r, high_e, omega, skew, fano = _params_one(ne[k], nph[k], ratio[k], is_er[k], field, nrw,
@@ -166,7 +166,7 @@ def _params_kernel(ne, nph, ratio, is_er, field, nrw, erc, skew_on, out):
         out[k, 4], out[k, 5], out[k, 6], out[k, 7] = 1.0 if high_e else 0.0, omega, skew, fano
 
 
-@numba.njit(**NO_REFCOUNT)
+@numba.njit(nogil=True, **NO_REFCOUNT)  # the detsim stage runs chunks in threads
 def _quanta_chain_kernel(state, e, a, recoil, scale_by_a, field, nrc, erc, nrw, skew_on, tab, base, out_nph,
                          out_ne):
     """Mean yields, GetQuanta set-up and fluctuations for each event in one pass (no temporaries)."""

@@ -16,7 +16,7 @@ from generator._kernels import NO_REFCOUNT
 from generator._rng import binomial, local_state, standard_normal, uniform
 
 
-@numba.njit(**NO_REFCOUNT)
+@numba.njit(nogil=True, **NO_REFCOUNT)  # the detsim stage runs chunks in threads
 def _s1_kernel(state, nph, g1, p_dphe, spe_eff, spe_res, coincidence, threshold_pe, seen, out_phd, out_pe,
                out_pass):
     """S1 per event: detected photons (g1), double-photoelectron emission, the single-PE acceptance (NEST
@@ -59,7 +59,7 @@ def _s1_kernel(state, nph, g1, p_dphe, spe_eff, spe_res, coincidence, threshold_
         out_pass[k] = ok and out_pe[k] >= threshold_pe
 
 
-@numba.njit(**NO_REFCOUNT)
+@numba.njit(nogil=True, **NO_REFCOUNT)  # the detsim stage runs chunks in threads
 def _s2_kernel(state, ne, drift_us, tau_us, eps, gain, gain_sigma, threshold_pe, s1_pass, out_ext, out_pe,
                out_trig, out_s2_only):
     """S2 per event: electrons surviving the drift and extracted, area with the single-electron gain spread;

@@ -184,7 +184,7 @@ def _er_mean(e, c):
     return ne, nph, ratio
 
 
-@numba.njit(**NO_REFCOUNT)
+@numba.njit(nogil=True, **NO_REFCOUNT)  # the detsim stage runs chunks in threads
 def _means_kernel(e, a, recoil, scale_by_a, nrc, erc, tab, base, out):
     for k in range(e.size):
         if recoil[k] == 1:
