@@ -15,6 +15,7 @@ __all__ = ["ANALYSES", "build_released_analysis", "has_released_analysis"]
 ANALYSES = {
     "coherent_csi_2022": "reco.released.coherent_csi",
     "coherent_lar_2020": "reco.released.coherent_lar",
+    "dresden_ii_2022": "reco.released.dresden_ii",
     "xenonnt_b8_2024": "reco.released.xenonnt_b8",
 }
 
