@@ -170,8 +170,12 @@ class Chi2Result:
 
 
 def chi2_fit(rate: np.ndarray, err: np.ndarray, signal: np.ndarray | None, e_kevee: np.ndarray | None = None,
-             *, null: bool = True) -> Chi2Result:
-    """The paper's chi2 fit of one spectrum; ``signal`` None fits the background model alone (mu fixed at 0)."""
+             *, null: bool = True, mu_nonnegative: bool = False) -> Chi2Result:
+    """The paper's chi2 fit of one spectrum; ``signal`` None fits the background model alone (mu fixed at 0).
+
+    ``mu_nonnegative`` bounds mu at the physical limit (a CEvNS rate cannot be negative); by default mu is free so
+    that a background mis-model shows up as a negative signal instead of hiding at the bound.
+    """
     e = 0.5 * (E_EDGES_KEVEE[1:] + E_EDGES_KEVEE[:-1]) if e_kevee is None else e_kevee
     sig = np.zeros_like(e) if signal is None else np.asarray(signal, dtype=float)
     inv_var = 1.0 / np.asarray(err, dtype=float) ** 2
@@ -190,6 +194,8 @@ def chi2_fit(rate: np.ndarray, err: np.ndarray, signal: np.ndarray | None, e_kev
         m.limits["c_l1"] = (1.2, 1.4)
         m.limits["w_l1"] = (0.02, 0.5)
         m.limits["h_l1"] = (0.0, None)
+        if mu_nonnegative:
+            m.limits["mu"] = (0.0, None)
         if fix_mu is not None:
             m.values["mu"] = fix_mu
             m.fixed["mu"] = True
@@ -227,6 +233,7 @@ def build_analysis(cfg, *, n_signal_events: int = 200_000, seed: int | None = No
     fits = {c: chi2_fit(rel["on"], rel["on_err"], sig[c], e) for c in ("fef", "ybe")}
     off_bg = chi2_fit(rel["off"], rel["off_err"], None, e)
     off_sig = chi2_fit(rel["off"], rel["off_err"], sig[curve], e, null=False)
+    off_phys = chi2_fit(rel["off"], rel["off_err"], sig[curve], e, mu_nonnegative=True)
 
     # effective counts: Poisson of n_b = (R/sigma)^2 with templates x s_b reproduces the chi2 of the released errors
     scale = rel["on"] / rel["on_err"] ** 2
@@ -258,14 +265,16 @@ def build_analysis(cfg, *, n_signal_events: int = 200_000, seed: int | None = No
         notes.append(f"paper-style chi2 fit of Rx-ON, {c.upper()} QF: mu = {r.values['mu']:.2f} +- "
                      f"{r.errors['mu']:.2f}, chi2/ndof = {r.chi2_min:.1f}/{r.ndof}, significance "
                      f"sqrt(dchi2) = {r.significance:.2f} sigma (paper: p < 1.2e-3, >= 3.04 sigma, with Fef)")
-    notes.append(f"Rx-OFF control ({curve.upper()} ON template): mu = {off_sig.values['mu']:.2f} +- "
-                 f"{off_sig.errors['mu']:.2f} (expected 0); background-only chi2/ndof {off_bg.chi2_min:.1f}/"
-                 f"{off_bg.ndof}.")
+    notes.append(f"Rx-OFF control ({curve.upper()} ON template, 25 d): with mu >= 0 the fit gives mu = "
+                 f"{off_phys.values['mu']:.2f}, preference {off_phys.significance:.2f} sigma (paper: no such effect "
+                 f"in the outages); mu left free goes to {off_sig.values['mu']:.2f} +- {off_sig.errors['mu']:.2f}, "
+                 "a deficit at 0.2-0.3 keVee that the flat + one-exponential continuum does not follow; "
+                 f"background-only chi2/ndof {off_bg.chi2_min:.1f}/{off_bg.ndof}.")
     notes.append("cevns-run's fit: Poisson of effective counts (R/sigma)^2 per bin, i.e. the chi2 of the released "
                  "errors; flat, epithermal and EC-peak normalisations free, their shapes from the chi2 fit with "
                  "slope/centroid/width nuisances; 'fitted CEvNS events' are effective counts, mu is the physics.")
     ana = ReleasedAnalysis("dresden_ii_2022", model, axes, dict(PUBLISHED), notes)
     ana.chi2_fits = fits
-    ana.off_control = {"background_only": off_bg, "with_signal": off_sig}
+    ana.off_control = {"background_only": off_bg, "with_signal": off_sig, "with_signal_mu_nonnegative": off_phys}
     ana.signal_rate = sig
     return ana
