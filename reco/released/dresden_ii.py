@@ -285,8 +285,9 @@ def build_analysis(cfg, *, n_signal_events: int = 200_000, seed: int | None = No
                  "a deficit at 0.2-0.3 keVee that the flat + one-exponential continuum does not follow; "
                  f"background-only chi2/ndof {off_bg.chi2_min:.1f}/{off_bg.ndof}.")
     notes.append("Flux: the preset's 2.96 GW at 10.39 m gives 3.82e13 fission antineutrinos /cm2/s (cevns-rate, "
-                 "capture off), the paper quotes 4.8e13; the public re-analysis, normalised to 4.8e13, expects 119 /day "
-                 "with Fef (tests/generator/test_reactor_presets.py). On that flux our mu would be 0.80 x the value here.")
+                 "capture off), the paper quotes 4.8e13; the public re-analysis, normalised to 4.8e13, expects "
+                 "119 /day with Fef (tests/generator/test_reactor_presets.py). On that flux our mu would be 0.80 x "
+                 "the value here.")
     notes.append("cevns-run's fit: Poisson of effective counts (R/sigma)^2 per bin, i.e. the chi2 of the released "
                  "errors; flat, epithermal and EC-peak normalisations free, their shapes from the chi2 fit with "
                  "slope/centroid/width nuisances; 'fitted CEvNS events' are effective counts, mu is the physics.")
