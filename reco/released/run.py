@@ -154,12 +154,13 @@ def run_released(cfg, outdir, *, asimov: bool = False, toys: int | None = None, 
 
 COLOURS = {"cevns": "tab:red", "ssb": "tab:gray", "brn": "tab:blue", "brn_prompt": "tab:blue",
            "brn_delayed": "tab:cyan", "nin": "tab:green", "er": "tab:purple", "ac": "tab:olive",
-           "neutron": "tab:brown"}
+           "neutron": "tab:brown", "flat": "tab:gray", "epithermal": "tab:blue", "ec_peaks": "tab:orange"}
 
 
 LABELS = {"cevns": "CEvNS", "ssb": "steady state", "brn": "beam-related n", "brn_prompt": "prompt BRN",
           "brn_delayed": "delayed BRN", "nin": "ν-induced n", "er": "ER background", "ac": "accidental coincidences",
-          "neutron": "neutrons"}
+          "neutron": "neutrons", "flat": "flat background", "epithermal": "epithermal neutrons",
+          "ec_peaks": "Ge L/M-shell EC peaks"}
 
 
 def plot_fit(path: Path, ana: ReleasedAnalysis, result, data, source: str) -> None:
