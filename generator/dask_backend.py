@@ -25,8 +25,10 @@ def client_for(spec: str, threads: int = 1):
     if kind == "local":
         import logging
 
+        # A task's error reaches the caller as its exception; the workers' own log lines would only add noise,
+        # e.g. "failed to communicate with scheduler during heartbeat" from a worker outliving a Ctrl-C shutdown.
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR, preload=["generator._dask_worker_setup"])
+                               silence_logs=logging.CRITICAL, preload=["generator._dask_worker_setup"])
         return Client(cluster)
     if kind in ("slurm", "htcondor"):
         try:
