@@ -8,28 +8,79 @@ their bins line up.
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 
 import hist
 import numpy as np
 
+from generator._validate import ConfigError
+
 from .config import RecoConfig
 from .energy import energy_kevee, kevnr_from_kevee
 
-__all__ = ["Layout", "histograms", "on_minus_off", "reconstruct_columns", "select"]
+__all__ = ["Layout", "histograms", "nr_yield_band", "on_minus_off", "reconstruct_columns", "select"]
 
 ORIGIN_NAMES = {0: "cevns", 1: "ssb", 2: "brn", 3: "nin"}
 
 
 def reconstruct_columns(cols: dict, meta: dict) -> dict:
-    """Add e_rec_kevee and e_rec_kevnr (every event)."""
+    """Add e_rec_kevee and e_rec_kevnr (every event); for a calorimeter with an ionisation channel also the
+    nuclear-recoil band at e_rec_kevnr: its mean yield ``nr_band_yield`` and width ``nr_band_sigma``."""
     e = energy_kevee(cols, meta)
-    return {"e_rec_kevee": e, "e_rec_kevnr": kevnr_from_kevee(e, meta["detector"], meta["generator_config"])}
+    rec = {"e_rec_kevee": e, "e_rec_kevnr": kevnr_from_kevee(e, meta["detector"], meta["generator_config"])}
+    det = meta["detector"]
+    if det.get("technology") == "calorimeter" and (det.get("calorimeter") or {}).get("ion_sigma_evee") is not None:
+        rec["nr_band_yield"], rec["nr_band_sigma"] = nr_yield_band(rec["e_rec_kevnr"], det, meta["generator_config"])
+    return rec
+
+
+def nr_yield_band(e_nr_kev, detector: dict, generator_config: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(Y_NR, sigma_Q) of the nuclear-recoil band of a heat-and-ionisation calorimeter at e_nr_kev: the mean
+    quenching (ionisation yield) of the target's most abundant isotope and the Gaussian width of the measured
+    yield from the two channels' baseline noises (detsim.calorimeter.yield_band_sigma). The band is evaluated at
+    the heat energy read under the nuclear-recoil hypothesis (e_rec_kevnr), as a band in (E_nr, Q) is drawn;
+    an event-by-event quenching spread, if configured, is not in its width."""
+    from detsim.calorimeter import yield_band_sigma
+
+    key = json.dumps({"detector": detector, "target": generator_config["target"]}, sort_keys=True, default=str)
+    cal, model, z, a = _band_model(key)
+    t = np.maximum(np.asarray(e_nr_kev, dtype=np.float64), 1e-6)  # below-threshold noise reads as <= 0
+    y = model.qf(t, z, a)
+    return y, yield_band_sigma(t, y, cal)
+
+
+@functools.lru_cache(maxsize=32)
+def _band_model(key: str):
+    from detsim.config import detector_from_dict
+    from generator.nuclei import material
+
+    raw = json.loads(key)
+    det = detector_from_dict(raw["detector"])
+    tgt = raw["target"]
+    mat = material(tgt["material"], tgt.get("isotopes"))
+    iso = mat.isotopes[int(np.argmax(mat.nuclei_per_kg()))]
+    return det.calorimeter, det.quenching.build(), iso.z, iso.a
+
+
+def _measured_yield(cols: dict, rec: dict, key: str, value) -> np.ndarray:
+    q = cols.get("ionisation_yield")
+    if q is None or "nr_band_yield" not in rec:
+        raise ConfigError(f"reco.{key} = {value}: the detector has no ionisation channel (a calorimeter with "
+                          "calorimeter.ion_sigma_evee set); remove the cut")
+    return np.asarray(q, dtype=np.float64)
 
 
 def select(cols: dict, rec: dict, cfg: RecoConfig) -> np.ndarray:
     e = rec["e_rec_kevee"]
     keep = e >= cfg.threshold_kevee
+    # heat-ionisation discrimination; a NaN yield (no charge measured against a zero rebuilt recoil) fails both
+    if cfg.max_ionisation_yield is not None:
+        keep &= _measured_yield(cols, rec, "max_ionisation_yield", cfg.max_ionisation_yield) < cfg.max_ionisation_yield
+    if cfg.nr_band_n_sigma is not None:
+        q = _measured_yield(cols, rec, "nr_band_n_sigma", cfg.nr_band_n_sigma)
+        keep &= np.abs(q - rec["nr_band_yield"]) < cfg.nr_band_n_sigma * rec["nr_band_sigma"]
     if cfg.max_kevee is not None:
         keep &= e < cfg.max_kevee
     if cfg.require_triggered and "triggered" in cols:

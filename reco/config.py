@@ -19,6 +19,12 @@ class RecoConfig:
     require_psd: bool = option(True, doc="apply the detector's pulse-shape cut (psd_pass) when present")
     fiducial_radius_cm: float | None = option(None, unit="cm", doc="keep events within this radius", gt=0)
     fiducial_half_height_cm: float | None = option(None, unit="cm", doc="keep |z| below this", gt=0)
+    # heat-ionisation discrimination (calorimeters with an ionisation channel): cuts on the measured yield Q
+    max_ionisation_yield: float | None = option(None, doc="keep events whose measured ionisation yield Q is below "
+                                                "this (rejects electron recoils, Q ~ 1)", gt=0)
+    nr_band_n_sigma: float | None = option(None, doc="keep events within this many sigma of the nuclear-recoil "
+                                           "yield band, |Q - Y_NR(E_nr)| < n sigma_Q(E_nr) (rejects electron "
+                                           "recoils and heat-only events where the bands separate)", gt=0)
     fit: bool = option(True, doc="binned Poisson likelihood fit of signal and background templates")
     prior_ssb: float = option(0.05, doc="relative 1-sigma prior on the steady-state normalisation", gt=0)
     prior_brn: float = option(0.25, doc="relative 1-sigma prior on the beam-related-neutron normalisation", gt=0)
