@@ -7,7 +7,8 @@ steady_state  uniform in time; flat or exponential energy spectrum between e_min
               ``spectrum = "lee"``: the low-energy excess of cryogenic detectors, exponential (slope_kev) plus
               power law (E^-power_index) with ``exp_fraction`` of the events in the exponential, ``rate_per_kg_day``
               events in [e_min_kev, e_max_kev]; usually ``recoil_type = "heat_only"`` (no ionisation, calorimeters
-              only). ``decay_days`` > 0 makes a steady-state rate decay since the cool-down,
+              only); its events carry their own origin code (4, "lee": a template of its own in the fit).
+              ``decay_days`` > 0 makes a steady-state rate decay since the cool-down,
               R(t) = R0 (floor + (1 - floor) exp(-t / decay_days)), t in days since the cool-down, R0 the rate at
               the cool-down; the run starts ``start_days`` after it and lasts its live time (the source-off live
               time is taken as interleaved with it: same mean rate).
@@ -39,11 +40,14 @@ from generator.nuclei import material
 
 from .chain import target_geometry
 
-__all__ = ["BACKGROUND_KINDS", "BackgroundConfig", "decay_factor", "draw_backgrounds", "expected_background_counts",
-           "lee_density"]
+__all__ = ["BACKGROUND_KINDS", "ORIGIN_LEE", "BackgroundConfig", "decay_factor", "draw_backgrounds",
+           "expected_background_counts", "lee_density", "origin_of"]
 
 BACKGROUND_KINDS = ("steady_state", "brn", "nin", "dark_clusters")
 ORIGIN_OF = {"steady_state": 1, "brn": 2, "nin": 3, "dark_clusters": 1}  # dark clusters: steady state too
+# the low-energy excess (spectrum = "lee") is a steady state of unknown origin whose rate nobody predicts: its own
+# origin code, so that reco fits it as its own template with its own prior (reco.prior_lee)
+ORIGIN_LEE = 4
 RECOIL_CODE = {"nr": 0, "er": 1, "heat_only": 2, "sensor": 3}  # recoil_type column
 
 
@@ -90,6 +94,11 @@ class BackgroundConfig:
             raise ConfigError("backgrounds: rate_per_pulse applies to brn and nin, not steady_state")
         if self.kind in ("brn", "nin") and self.rate_per_kev_kg_day:
             raise ConfigError(f"backgrounds: {self.kind} takes rate_per_pulse, not rate_per_kev_kg_day")
+
+
+def origin_of(bg: BackgroundConfig) -> int:
+    """Origin code of a background's events (detsim.simulate.ORIGINS): 4 for the low-energy excess."""
+    return ORIGIN_LEE if bg.spectrum == "lee" else ORIGIN_OF[bg.kind]
 
 
 def _span_ns(windows) -> tuple[float, float]:
@@ -218,7 +227,7 @@ def draw_backgrounds(rng, backgrounds, gm: dict, windows, chunk: int, fraction: 
                 "t_nr_kev": e, "pulse_index": pulse, "time_ns": t, "x_cm": x, "y_cm": y, "z_cm": z,
                 "weight": np.full(n, 1.0 / bg.oversample),
                 "recoil_type": np.full(n, RECOIL_CODE["sensor" if bg.kind == "dark_clusters" else bg.recoil_type]),
-                "origin": np.full(n, ORIGIN_OF[bg.kind]), "source_on": np.full(n, on),
+                "origin": np.full(n, origin_of(bg)), "source_on": np.full(n, on),
             })
     if not parts:
         return None

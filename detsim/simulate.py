@@ -18,7 +18,7 @@ from generator._validate import resolve_threads
 from generator.eventfile import EventReader, EventWriter, file_format
 from generator.sampler import EVENT_COLUMNS_TRUTH
 
-from .backgrounds import draw_backgrounds, expected_background_counts
+from .backgrounds import draw_backgrounds, expected_background_counts, origin_of
 from .chain import Chain, Step, target_geometry
 from .config import DetectorConfig, to_dict
 from .timing import BeamWindows, absolute_time_s
@@ -27,7 +27,7 @@ __all__ = ["ORIGINS", "STAGE_DETSIM", "build_chain", "simulate_detector"]
 
 STAGE_DETSIM = 1
 # origin codes of the detsim stream
-ORIGINS = {"cevns": 0, "ssb": 1, "brn": 2, "nin": 3}
+ORIGINS = {"cevns": 0, "ssb": 1, "brn": 2, "nin": 3, "lee": 4}  # lee: detsim.backgrounds.origin_of
 
 
 def timing_steps(det: DetectorConfig, gen_meta: dict) -> list[Step]:
@@ -285,7 +285,7 @@ def detsim_metadata(det: DetectorConfig, gm: dict, seed: int, reader, windows: B
     frac = float(gm.get("exposure_fraction") or 0.0)
     steady = ("steady_state", "dark_clusters")  # uniform in time: generated for the source-off time too
     meta["expected_background_events"] = [
-        {"kind": bg.kind, "origin": ORIGINS["ssb" if bg.kind in steady else bg.kind],
+        {"kind": bg.kind, "origin": origin_of(bg),
          "recoil_type": bg.recoil_type,
          "source_on": expected_background_counts(bg, gm, windows, True, det.source_off_live_days) * frac,
          "source_off": expected_background_counts(bg, gm, windows, False, det.source_off_live_days) * frac

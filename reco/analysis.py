@@ -22,7 +22,9 @@ from .energy import energy_kevee, kevnr_from_kevee
 
 __all__ = ["Layout", "histograms", "nr_yield_band", "on_minus_off", "reconstruct_columns", "select"]
 
-ORIGIN_NAMES = {0: "cevns", 1: "ssb", 2: "brn", 3: "nin"}
+ORIGIN_NAMES = {0: "cevns", 1: "ssb", 2: "brn", 3: "nin", 4: "lee"}  # codes of detsim.simulate.ORIGINS
+# every layout has these templates (empty ones drop out of the fit); the others only when the run declares them
+BASE_ORIGINS = ("cevns", "ssb", "brn", "nin")
 
 
 def reconstruct_columns(cols: dict, meta: dict) -> dict:
@@ -100,18 +102,20 @@ class Layout:
     energy_edges: np.ndarray
     time_edges: np.ndarray | None  # on-beam window binning (pulsed)
     on_off_scale: float  # multiply off-region counts by this to estimate the on-region background
+    origins: tuple = BASE_ORIGINS  # template names, in fit order (ORIGIN_NAMES' values)
 
     @classmethod
     def from_metadata(cls, meta: dict, cfg: RecoConfig, e_max_hint: float) -> Layout:
         e_hi = cfg.max_kevee if cfg.max_kevee is not None else max(e_max_hint, cfg.threshold_kevee * 1.5, 1e-3)
         edges = np.linspace(cfg.threshold_kevee, e_hi, cfg.n_energy_bins + 1)
+        origins = run_origins(meta)
         if meta.get("pulsed"):
             w = meta["beam_windows"]
             t_edges = np.linspace(w["on_start_ns"], w["on_start_ns"] + w["on_length_ns"], cfg.n_time_bins + 1)
-            return cls(True, edges, t_edges, w["on_length_ns"] / w["off_length_ns"])
+            return cls(True, edges, t_edges, w["on_length_ns"] / w["off_length_ns"], origins)
         off_days = float(meta.get("source_off_live_days") or 0.0)
         on_days = float(meta["live_time_s"]) / 86400.0
-        return cls(False, edges, None, on_days / off_days if off_days > 0 else 0.0)
+        return cls(False, edges, None, on_days / off_days if off_days > 0 else 0.0, origins)
 
     def regions(self, cols: dict) -> tuple[np.ndarray, np.ndarray]:
         """(on-region mask, off-region mask)."""
@@ -119,6 +123,14 @@ class Layout:
             return cols["on_beam"], cols["off_beam"]
         on = cols.get("source_on", np.ones(len(cols["event_id"]), dtype=bool))
         return on, ~on
+
+
+def run_origins(meta: dict) -> tuple:
+    """Template names of a detsim file: the four base origins, plus those of its declared backgrounds beyond them
+    (the low-energy excess). Taken from the metadata, not the events, so that a data set lacking them by chance
+    keeps the templates' layout."""
+    extra = {int(bg["origin"]) for bg in meta.get("expected_background_events") or []} - {0, 1, 2, 3}
+    return BASE_ORIGINS + tuple(ORIGIN_NAMES[c] for c in sorted(extra))
 
 
 def histograms(cols: dict, rec: dict, keep: np.ndarray, layout: Layout, weighted: bool = True) -> dict:
@@ -129,8 +141,9 @@ def histograms(cols: dict, rec: dict, keep: np.ndarray, layout: Layout, weighted
     on, off = layout.regions(cols)
     w = cols["weight"] if weighted else np.ones(len(keep))
     out = {}
-    for code, name in ORIGIN_NAMES.items():
-        sel = keep & (cols["origin"] == code)
+    code_of = {name: code for code, name in ORIGIN_NAMES.items()}
+    for name in layout.origins:
+        sel = keep & (cols["origin"] == code_of[name])
         if layout.pulsed:
             h_on = hist.Hist(hist.axis.Variable(layout.energy_edges, name="e_kevee", label="E [keVee]"),
                              hist.axis.Variable(layout.time_edges, name="t_ns", label="t [ns]"),

@@ -29,6 +29,9 @@ class RecoConfig:
     prior_ssb: float = option(0.05, doc="relative 1-sigma prior on the steady-state normalisation", gt=0)
     prior_brn: float = option(0.25, doc="relative 1-sigma prior on the beam-related-neutron normalisation", gt=0)
     prior_nin: float = option(0.36, doc="relative 1-sigma prior on the neutrino-induced-neutron normalisation", gt=0)
+    prior_lee: float | None = option(None, doc="relative 1-sigma prior on the low-energy-excess normalisation "
+                                     "(calorimeters); unset: free (its rate is not predicted; the source-off data "
+                                     "constrain it)", gt=0)
     backgrounds_published: bool = option(True, doc="false for an experiment whose backgrounds are not published: "
                                          "without backgrounds no significance is quoted, and the summary says why")
     plots: bool = option(True, doc="write PNG plots")
@@ -38,6 +41,10 @@ class RecoConfig:
     data: str = option("pseudo_experiment", doc="'pseudo_experiment' (Poisson N, counts) or 'asimov' "
                        "(the template expectation itself)", allowed=("pseudo_experiment", "asimov"))
     toys: int = option(0, doc="pseudo-experiments of the toy ensemble (0: none)", ge=0)
+
+    def priors(self) -> dict:
+        """Relative prior width of each background template's normalisation (None: free)."""
+        return {"ssb": self.prior_ssb, "brn": self.prior_brn, "nin": self.prior_nin, "lee": self.prior_lee}
 
     def __post_init__(self):
         if self.max_kevee is not None and self.max_kevee <= self.threshold_kevee:

@@ -18,7 +18,7 @@ import numpy as np
 __all__ = ["Histogram", "collect_histograms", "read_histograms", "to_hist"]
 
 ORIGIN_TITLES = {"cevns": "CEvNS", "ssb": "steady-state background", "brn": "beam-related neutrons",
-                 "nin": "neutrino-induced neutrons"}
+                 "nin": "neutrino-induced neutrons", "lee": "low-energy excess"}
 ENERGY_LABEL = "reconstructed energy [keVee]"
 TIME_LABEL = "time after the proton pulse [ns]"
 H5_GROUP = "histograms"

@@ -12,8 +12,9 @@ import numpy as np  # noqa: E402
 
 __all__ = ["plot_all"]
 
-COLOURS = {"cevns": "tab:blue", "ssb": "tab:gray", "brn": "tab:orange", "nin": "tab:green"}
-LABELS = {"cevns": "CEvNS", "ssb": "steady state", "brn": "beam-related n", "nin": "ν-induced n"}
+COLOURS = {"cevns": "tab:blue", "ssb": "tab:gray", "brn": "tab:orange", "nin": "tab:green", "lee": "tab:purple"}
+LABELS = {"cevns": "CEvNS", "ssb": "steady state", "brn": "beam-related n", "nin": "ν-induced n",
+          "lee": "low-energy excess"}
 BEAM_BACKGROUNDS = ("brn", "nin")  # in time with the beam: the off-beam window does not remove them
 
 

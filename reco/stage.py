@@ -62,8 +62,9 @@ class Templates:
         hint = float(np.quantile(e_sel, 0.995)) if e_sel.size else cfg.threshold_kevee + 1.0
         layout = Layout.from_metadata(meta, cfg, hint)
         hists = histograms(cols, rec, keep, layout, weighted=True)
-        if layout.pulsed and "ssb" in hists:
-            hists["ssb"]["on"] = flat_in_time(hists["ssb"]["on"])
+        for steady in ("ssb", "lee"):  # uniform in time
+            if layout.pulsed and steady in hists:
+                hists[steady]["on"] = flat_in_time(hists[steady]["on"])
         names, mat = flatten_templates(hists)
         return cls(layout, hists, names, mat, float(meta.get("exposure_fraction") or 1.0), flatten_variances(hists))
 
@@ -99,7 +100,7 @@ def analyse(data_cols: dict, data_meta: dict, templates: Templates, cfg: RecoCon
            "rec": rec, "keep": keep}
     if cfg.fit and t.matrix[0].sum() > 0:
         _, dmat = flatten_templates(data)
-        priors = {"ssb": cfg.prior_ssb, "brn": cfg.prior_brn, "nin": cfg.prior_nin}
+        priors = cfg.priors()
         out["fit"] = fit_templates(t.names, t.matrix, dmat.sum(axis=0), priors, t.variances)
     return out
 
@@ -110,7 +111,7 @@ def fit_counts(data_cols: dict, data_meta: dict, templates: Templates, cfg: Reco
     t = templates.scaled_to(float(data_meta.get("exposure_fraction") or 1.0))
     rec = reconstruct_columns(data_cols, data_meta)
     keep = select(data_cols, rec, cfg)
-    priors = {"ssb": cfg.prior_ssb, "brn": cfg.prior_brn, "nin": cfg.prior_nin}
+    priors = cfg.priors()
     return fit_templates(t.names, t.matrix, data_counts(data_cols, rec, keep, t.layout), priors, t.variances), keep
 
 
@@ -240,4 +241,4 @@ def write_summary(outdir: Path, summary: dict) -> None:
 
 
 ORIGIN_LABEL = {"cevns": "CEvNS", "ssb": "steady-state background", "brn": "beam-related neutrons",
-                "nin": "neutrino-induced neutrons"}
+                "nin": "neutrino-induced neutrons", "lee": "low-energy excess"}
