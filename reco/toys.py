@@ -208,7 +208,9 @@ def run_toys(gen_cfg: Config, det: DetectorConfig, reco_cfg: RecoConfig, templat
         except BaseException:  # Ctrl-C or a failed toy: drop the queue and end the workers now
             for proc in list((pool._processes or {}).values()):
                 proc.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
+            # wait for the pool's manager thread to see its workers gone: left running, it meets interpreter exit
+            # with a closed wake-up pipe ("Exception ignored ... Bad file descriptor" under the one-line message)
+            pool.shutdown(wait=True, cancel_futures=True)
             bar.close()
             raise
         pool.shutdown()
