@@ -14,6 +14,10 @@ Model per bin b (any N-d binning, flattened):
   continuous first and second derivatives inside (HistFactory/pyhf's "code 4p"). The piecewise-linear
   "code 0" has a kink at theta = 0 wherever the +1 and -1 sigma shifts are asymmetric; Minuit's HESSE then
   sees a discontinuous second derivative there and flagged 10-30 % of toy fits invalid;
+- a pair ``(theta_x, theta_y) ~ N(0, 1) x N(0, 1)`` of a ``GridNuisance`` moves its components between templates
+  released on a 2-D anchor grid (e.g. XENONnT's 7 x 7 light/charge-yield grid): the tensor product of natural
+  cubic splines through the anchors, so it reproduces every anchor, cross terms included, and is twice
+  continuously differentiable (a bilinear interpolation would put a kink at every anchor, theta = 0 included);
 - finite template statistics: one nuisance per bin, Barlow-Beeston "lite" (as HistFactory/pyhf's
   ``staterror``), here additive: the bin's true expectation is lambda_b + delta_b with delta_b ~ N(0, V_b),
   V_b = mu^2 V_Sb + sum_j n_j^2 V_jb the templates' MC variances. delta_b is profiled in closed form (the root
@@ -32,11 +36,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from iminuit import Minuit
+from scipy.interpolate import CubicSpline
 
 from ._kernels import profiled_derivatives, profiled_nll_sum, scales_nll, scales_nll_gradient
 
-__all__ = ["Axis", "BinnedModel", "Component", "FitResult", "ReleasedAnalysis", "ShapeNuisance", "asimov_data",
-           "fit", "poisson_toy"]
+__all__ = ["Axis", "BinnedModel", "Component", "FitResult", "GridNuisance", "ReleasedAnalysis", "ShapeNuisance",
+           "asimov_data", "fit", "poisson_toy"]
 
 SIGNAL = "cevns"
 
@@ -58,10 +63,55 @@ class ShapeNuisance:
 
 
 @dataclass
+class GridNuisance:
+    """Two nuisance parameters whose templates are released on a rectangular anchor grid.
+
+    ``templates[component]`` has shape (len(anchors_x), len(anchors_y), *model shape): the component's expectation
+    at (theta_x, theta_y) = (anchors_x[i], anchors_y[j]). Between anchors: natural cubic splines in each parameter
+    (tensor product); the expectation at (0, 0) must be the component's nominal one. ``bounds`` default to the
+    grid's extent; they may not reach beyond it (no extrapolation).
+    """
+
+    names: tuple
+    anchors_x: np.ndarray
+    anchors_y: np.ndarray
+    templates: dict
+    prior_sigma: tuple = (1.0, 1.0)
+    bounds: tuple | None = None
+
+    def axis_bounds(self) -> list:
+        if self.bounds is not None:
+            return [tuple(b) for b in self.bounds]
+        return [(float(np.min(a)), float(np.max(a))) for a in (self.anchors_x, self.anchors_y)]
+
+
+class _SplineWeights:
+    """Natural cubic spline through values at ``anchors`` written as weights: S(t) = sum_i w_i(t) f_i.
+
+    The spline is linear in the values, so the weights are the splines through the unit vectors; they sum to one
+    (constants are reproduced) and reproduce straight lines exactly (a natural spline has no curvature to add).
+    """
+
+    def __init__(self, anchors):
+        self.anchors = np.asarray(anchors, dtype=float)
+        n = len(self.anchors)
+        if n < 2 or np.any(np.diff(self.anchors) <= 0):
+            raise ValueError(f"grid anchors must be at least two increasing values, got {self.anchors}")
+        self._spline = CubicSpline(self.anchors, np.eye(n), bc_type="natural", extrapolate=True)
+
+    def weights(self, t: float) -> np.ndarray:
+        return self._spline(t)
+
+    def slopes(self, t: float) -> np.ndarray:
+        return self._spline(t, 1)
+
+
+@dataclass
 class BinnedModel:
     components: list
     data: np.ndarray
     shape_nuisances: list = field(default_factory=list)
+    grid_nuisances: list = field(default_factory=list)
 
     def __post_init__(self):
         if not self.components or self.components[0].name != SIGNAL:
@@ -84,6 +134,31 @@ class BinnedModel:
                     raise ValueError(f"shape nuisance {s.name!r} shifts unknown component {cname!r}")
                 if np.shape(lo) != shape or np.shape(hi) != shape:
                     raise ValueError(f"shape nuisance {s.name!r}: shifted {cname!r} templates must have shape {shape}")
+        params = [s.name for s in self.shape_nuisances]
+        expected = {c.name: np.asarray(c.expected, dtype=float) for c in self.components}
+        for g in self.grid_nuisances:
+            if len(g.names) != 2:
+                raise ValueError(f"grid nuisance {g.names!r} needs two parameter names")
+            params += list(g.names)
+            wx, wy = _SplineWeights(g.anchors_x), _SplineWeights(g.anchors_y)
+            grid = (len(wx.anchors), len(wy.anchors))
+            for (lo, hi), a, name in zip(g.axis_bounds(), (wx.anchors, wy.anchors), g.names):
+                if not (a[0] <= lo <= 0.0 <= hi <= a[-1]):
+                    raise ValueError(f"grid nuisance {name!r}: bounds ({lo}, {hi}) must contain 0 and lie within "
+                                     f"the anchors [{a[0]}, {a[-1]}]")
+            for cname, t in g.templates.items():
+                if cname not in names:
+                    raise ValueError(f"grid nuisance {g.names!r} moves unknown component {cname!r}")
+                if np.shape(t) != grid + shape:
+                    raise ValueError(f"grid nuisance {g.names!r}: {cname!r} templates have shape {np.shape(t)}, "
+                                     f"expected {grid + shape}")
+                at_zero = np.tensordot(np.outer(wx.weights(0.0), wy.weights(0.0)), np.asarray(t, dtype=float),
+                                       axes=([0, 1], [0, 1]))
+                if not np.allclose(at_zero, expected[cname], rtol=1e-9, atol=1e-12 * np.abs(at_zero).max()):
+                    raise ValueError(f"grid nuisance {g.names!r}: the {cname!r} templates at (0, 0) differ from the "
+                                     "component's expected counts")
+        if len(set(params)) != len(params):
+            raise ValueError(f"nuisance parameter names repeat: {params}")
 
     @property
     def shape(self) -> tuple:
@@ -203,18 +278,51 @@ class _Compiled:
                 i = self.names.index(cname)
                 self.up[k, i] = np.ravel(hi) - self.nominal[i]
                 self.down[k, i] = np.ravel(lo) - self.nominal[i]
-        self.param_names = ["mu_" + SIGNAL] + [f"norm_{n}" for n in self.names[1:]] + [s.name for s in self.shapes]
+        # grid nuisances: change of every component at every anchor, (n_x, n_y, components, bins)
+        self.grids = model.grid_nuisances
+        self.grid_weights = [(_SplineWeights(g.anchors_x), _SplineWeights(g.anchors_y)) for g in self.grids]
+        self.grid_delta = []
+        for g, (wx, wy) in zip(self.grids, self.grid_weights):
+            delta = np.zeros((len(wx.anchors), len(wy.anchors), n_c, n_b))
+            for cname, t in g.templates.items():
+                i = self.names.index(cname)
+                delta[:, :, i] = np.asarray(t, dtype=float).reshape(len(wx.anchors), len(wy.anchors), n_b) - self.nominal[i]
+            self.grid_delta.append(delta)
+        self.param_names = (["mu_" + SIGNAL] + [f"norm_{n}" for n in self.names[1:]] + [s.name for s in self.shapes]
+                            + [name for g in self.grids for name in g.names])
+        self.theta_prior = np.array([s.prior_sigma for s in self.shapes]
+                                    + [p for g in self.grids for p in g.prior_sigma], dtype=float)
+        self.theta_bounds = [s.bounds for s in self.shapes] + [b for g in self.grids for b in g.axis_bounds()]
 
     def raw_templates(self, theta: np.ndarray) -> np.ndarray:
         """Interpolated expectations before the clip at zero."""
         out = self.nominal.copy()
-        for k, t in enumerate(theta):
-            out += interpolation_shift(t, self.up[k], self.down[k])
+        n_s = len(self.shapes)
+        for k in range(n_s):
+            out += interpolation_shift(theta[k], self.up[k], self.down[k])
+        for g, ((wx, wy), delta) in enumerate(zip(self.grid_weights, self.grid_delta)):
+            tx, ty = theta[n_s + 2 * g], theta[n_s + 2 * g + 1]
+            out += np.tensordot(np.outer(wx.weights(tx), wy.weights(ty)), delta, axes=([0, 1], [0, 1]))
         return out
 
     def shift_slope(self, k: int, t: float) -> np.ndarray:
-        """d(raw templates)/d theta_k at theta_k = t."""
+        """d(raw templates)/d theta_k at theta_k = t (1-D shape nuisance k)."""
         return interpolation_slope(t, self.up[k], self.down[k])
+
+    def slopes(self, theta: np.ndarray) -> list:
+        """d(raw templates)/d theta_k for every nuisance parameter k, at theta."""
+        n_s = len(self.shapes)
+        out = [self.shift_slope(k, theta[k]) for k in range(n_s)]
+        for g, ((wx, wy), delta) in enumerate(zip(self.grid_weights, self.grid_delta)):
+            tx, ty = theta[n_s + 2 * g], theta[n_s + 2 * g + 1]
+            ax, ay = wx.weights(tx), wy.weights(ty)
+            out.append(np.tensordot(np.outer(wx.slopes(tx), ay), delta, axes=([0, 1], [0, 1])))
+            out.append(np.tensordot(np.outer(ax, wy.slopes(ty)), delta, axes=([0, 1], [0, 1])))
+        return out
+
+    @property
+    def n_theta(self) -> int:
+        return len(self.theta_prior)
 
     def templates(self, theta: np.ndarray) -> np.ndarray:
         return np.maximum(self.raw_templates(theta), 0.0)
@@ -261,6 +369,8 @@ def _null_impossible(c: _Compiled, data: np.ndarray) -> str:
     bg_reach = c.nominal[1:].sum(axis=0) + c.variance[1:].sum(axis=0)
     if len(c.shapes):
         bg_reach = bg_reach + np.abs(c.up[:, 1:]).sum(axis=(0, 1)) + np.abs(c.down[:, 1:]).sum(axis=(0, 1))
+    for delta in c.grid_delta:
+        bg_reach = bg_reach + np.abs(delta[:, :, 1:]).sum(axis=(0, 1, 2))
     dead = (bg_reach <= 0) & (data > 0)
     if dead.any():
         return (f"{int(data[dead].sum())} observed event(s) fall in {int(dead.sum())} bin(s) where the background "
@@ -277,8 +387,8 @@ def _signal_count_error(c: _Compiled, m, best: np.ndarray) -> float:
     grad = np.zeros(len(best))
     grad[0] = float(np.maximum(raw[0], 0.0).sum())
     n_c = len(c.names)
-    for k, th in enumerate(theta):
-        grad[n_c + k] = scales[0] * float((c.shift_slope(k, th)[0] * live).sum())
+    for k, slope in enumerate(c.slopes(theta)):
+        grad[n_c + k] = scales[0] * float((slope[0] * live).sum())
     cov = np.array(m.covariance, dtype=float)
     return float(np.sqrt(max(grad @ cov @ grad, 0.0)))
 
@@ -295,9 +405,9 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
     saturated = np.sum(np.where(n > 0, n * np.log(np.where(n > 0, n, 1.0)), 0.0) - n)
     sig_norm = np.array([np.nan if not s else s for s in c.norm_sigma[1:]])
     constrained = np.isfinite(sig_norm)  # None: free; 0: fixed (no prior term)
-    prior_theta = np.array([s.prior_sigma for s in c.shapes])
+    prior_theta = c.theta_prior
 
-    fixed_t = c.templates(np.zeros(0)) if not c.shapes else None  # no shape nuisance: the templates never move
+    fixed_t = c.templates(np.zeros(0)) if not c.n_theta else None  # no shape nuisance: the templates never move
     g_lam, g_var = np.empty_like(n), np.empty_like(n)
     inv_prior_var = np.zeros(len(c.names))
     inv_prior_var[1:][constrained] = 1.0 / sig_norm[constrained] ** 2
@@ -339,8 +449,7 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
         if constrained.any():
             g_scales[1:][constrained] += (scales[1:][constrained] - 1.0) / sig_norm[constrained] ** 2
         live = raw > 0  # the clip at zero has no slope
-        g_theta = np.array([np.sum(g_lam * (scales @ (c.shift_slope(k, th) * live)))
-                            for k, th in enumerate(theta)])
+        g_theta = np.array([np.sum(g_lam * (scales @ (slope * live))) for slope in c.slopes(theta)])
         if len(theta):
             g_theta += theta / prior_theta**2
         out = np.concatenate([g_scales, g_theta])
@@ -350,7 +459,7 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
 
     def minimise(fix_mu: float | None, start: np.ndarray | None = None):
         if start is None:
-            start = np.concatenate([[1.0], np.ones(len(c.names) - 1), np.zeros(len(c.shapes))])
+            start = np.concatenate([[1.0], np.ones(len(c.names) - 1), np.zeros(c.n_theta)])
         start = np.array(start, dtype=float)
         if fix_mu is not None:
             start[0] = fix_mu
@@ -359,7 +468,7 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
         else:
             m = Minuit(nll, start, grad=grad, name=c.param_names)
         m.errordef = Minuit.LIKELIHOOD
-        m.limits = [(0.0, None)] * len(c.names) + [s.bounds for s in c.shapes]
+        m.limits = [(0.0, None)] * len(c.names) + c.theta_bounds
         if fix_mu is not None:
             m.fixed[0] = True
         for i, s in enumerate(c.norm_sigma[1:], start=1):

@@ -7,8 +7,8 @@ import pytest
 from scipy import optimize, stats
 
 from generator._validate import ConfigError
-from reco.released.likelihood import (BinnedModel, Component, ShapeNuisance, _Compiled, _profiled_bin_nll,
-                                      asimov_data, fit, poisson_toy)
+from reco.released.likelihood import (BinnedModel, Component, GridNuisance, ShapeNuisance, _Compiled,
+                                      _profiled_bin_nll, asimov_data, fit, poisson_toy)
 
 
 def test_one_bin_known_background_matches_cowan_formula():
@@ -239,3 +239,131 @@ def test_compiled_fixed_template_nll_equals_the_general_one(monkeypatch):
         q = np.array(p + [0.0])
         assert f_fast(np.array(p)) == pytest.approx(f_gen(q), rel=1e-12)
         np.testing.assert_allclose(g_fast(np.array(p)), g_gen(q)[:3], rtol=1e-10, atol=1e-10)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 2-D anchor grid (GridNuisance): natural cubic splines in each parameter through the released anchors
+
+GRID = np.arange(-3.0, 4.0)
+
+
+def _grid_model(rng, n_bins=6, templates=None, data=None):
+    sig, bkg = rng.uniform(1.0, 10.0, (2, n_bins))
+    if templates is None:  # a response with cross terms and curvature, positive everywhere on the grid
+        x, y = np.meshgrid(GRID, GRID, indexing="ij")
+        a, b = rng.uniform(-0.08, 0.08, (2, n_bins))
+        cxy = rng.uniform(-0.03, 0.03, n_bins)
+        q = rng.uniform(-0.01, 0.01, n_bins)
+        f = 1.0 + a * x[..., None] + b * y[..., None] + cxy * (x * y)[..., None] + q * (x * x)[..., None]
+        templates = {"cevns": sig * f, "bkg": bkg * (1.0 + 0.5 * a * x[..., None] - 0.5 * b * y[..., None])}
+    sig, bkg = templates["cevns"][3, 3], templates["bkg"][3, 3]
+    comps = [Component("cevns", sig, mc_variance=0.01 * sig), Component("bkg", bkg, norm_sigma=0.2)]
+    grid = GridNuisance(("t_x", "t_y"), GRID, GRID, templates)
+    return BinnedModel(comps, sig + bkg if data is None else data, grid_nuisances=[grid])
+
+
+def test_grid_nuisance_reproduces_every_anchor_and_is_smooth():
+    rng = np.random.default_rng(21)
+    model = _grid_model(rng)
+    c = _Compiled(model)
+    t = model.grid_nuisances[0].templates
+    for i, x in enumerate(GRID):
+        for j, y in enumerate(GRID):
+            raw = c.raw_templates(np.array([x, y]))
+            np.testing.assert_allclose(raw[0], t["cevns"][i, j], rtol=1e-12)
+            np.testing.assert_allclose(raw[1], t["bkg"][i, j], rtol=1e-12)
+    # twice continuously differentiable across an anchor (the tensor product of natural cubic splines): the
+    # one-sided second differences at theta_x = 1 agree, where a bilinear interpolation would have a kink
+    f = lambda x: c.raw_templates(np.array([x, 0.4]))[0]  # noqa: E731
+    h = 1e-3
+    left = (f(1.0) - 2 * f(1.0 - h) + f(1.0 - 2 * h)) / h**2
+    right = (f(1.0 + 2 * h) - 2 * f(1.0 + h) + f(1.0)) / h**2
+    np.testing.assert_allclose(left, right, atol=1e-2 * np.abs(left).max() + 1e-6)
+    slope_l, slope_r = (f(1.0) - f(1.0 - h)) / h, (f(1.0 + h) - f(1.0)) / h
+    np.testing.assert_allclose(slope_l, slope_r, atol=5e-3 * np.abs(slope_l).max())
+
+
+def test_grid_nuisance_on_a_separable_grid_is_the_one_dimensional_interpolation():
+    from scipy.interpolate import CubicSpline
+
+    rng = np.random.default_rng(4)
+    nom = rng.uniform(2.0, 8.0, 5)
+    ux, uy = rng.uniform(-0.5, 0.5, (2, 5))
+    x, y = np.meshgrid(GRID, GRID, indexing="ij")
+    # linear and additive in both parameters: exactly two "code 4p" shape nuisances with symmetric +-1 variants
+    linear = nom + ux * x[..., None] + uy * y[..., None]
+    m2 = BinnedModel([Component("cevns", nom)], nom, grid_nuisances=[GridNuisance(("a", "b"), GRID, GRID,
+                                                                                  {"cevns": linear})])
+    m1 = BinnedModel([Component("cevns", nom)], nom, [ShapeNuisance("a", {"cevns": (nom - ux, nom + ux)}),
+                                                      ShapeNuisance("b", {"cevns": (nom - uy, nom + uy)})])
+    c2, c1 = _Compiled(m2), _Compiled(m1)
+    for th in ([0.3, -0.7], [-2.6, 1.9], [2.95, 0.05], [-1.0, 1.0]):
+        th = np.array(th)
+        np.testing.assert_allclose(c2.raw_templates(th), c1.raw_templates(th), rtol=1e-12)
+        for s2, s1 in zip(c2.slopes(th), c1.slopes(th)):
+            np.testing.assert_allclose(s2, s1, rtol=1e-10, atol=1e-12)
+    # additive but curved: the sum of the two 1-D natural splines through the anchors
+    gx, gy = rng.uniform(-0.3, 0.3, (2, 7, 5))
+    gx[3], gy[3] = 0.0, 0.0
+    curved = nom + gx[:, None, :] + gy[None, :, :]
+    c3 = _Compiled(BinnedModel([Component("cevns", nom)], nom, grid_nuisances=[
+        GridNuisance(("a", "b"), GRID, GRID, {"cevns": curved})]))
+    sx, sy = CubicSpline(GRID, gx, bc_type="natural"), CubicSpline(GRID, gy, bc_type="natural")
+    for tx, ty in ((0.5, -0.25), (-2.2, 2.7)):
+        np.testing.assert_allclose(c3.raw_templates(np.array([tx, ty]))[0], nom + sx(tx) + sy(ty), rtol=1e-12)
+
+
+def test_grid_nuisance_gradient_matches_finite_differences(monkeypatch):
+    from iminuit import Minuit
+
+    captured = {}
+    real_init = Minuit.__init__
+
+    def spy(self, fcn, *args, grad=None, **kw):
+        captured["nll"], captured["grad"] = fcn, grad
+        real_init(self, fcn, *args, grad=grad, **kw)
+
+    monkeypatch.setattr(Minuit, "__init__", spy)
+    rng = np.random.default_rng(9)
+    model = _grid_model(rng, n_bins=8)
+    model.data = rng.poisson(asimov_data(model) * 1.3).astype(float)
+    model.shape_nuisances = [ShapeNuisance("one_d", {"bkg": (0.8 * model.components[1].expected,
+                                                             1.1 * model.components[1].expected)})]
+    fit(model, significance=False)
+    nll, grad = captured["nll"], captured["grad"]
+    for p in ([1.1, 0.95, 0.3, 0.4, -0.8], [0.7, 1.05, -0.5, -2.3, 1.6], [1.3, 1.0, 0.0, 1.0, -1.0]):
+        p = np.array(p)
+        num = np.array([(nll(p + h) - nll(p - h)) / 2e-6 for h in 1e-6 * np.eye(len(p))])
+        np.testing.assert_allclose(grad(p), num, rtol=1e-5, atol=1e-5)
+
+
+def test_grid_nuisance_asimov_fit_returns_the_nominal_point():
+    rng = np.random.default_rng(13)
+    model = _grid_model(rng, n_bins=10)
+    r = fit(model, data=asimov_data(model))
+    assert r.valid
+    assert r.mu == pytest.approx(1.0, abs=1e-3)
+    assert r.params["t_x"][0] == pytest.approx(0.0, abs=1e-3)
+    assert r.params["t_y"][0] == pytest.approx(0.0, abs=1e-3)
+    assert r.params["norm_bkg"][0] == pytest.approx(1.0, abs=1e-3)
+    # the N(0, 1) priors: with a data set that carries no information on the shape, the fitted errors are ~1
+    assert 0.3 < r.params["t_x"][1] <= 1.0 + 1e-3
+
+
+def test_bad_grid_nuisances_are_refused():
+    rng = np.random.default_rng(1)
+    model = _grid_model(rng)
+    t = model.grid_nuisances[0].templates
+    comps = model.components
+    with pytest.raises(ValueError, match="differ from the component's expected"):
+        BinnedModel(comps, model.data, grid_nuisances=[GridNuisance(("a", "b"), GRID, GRID,
+                                                                    {"cevns": 1.1 * t["cevns"]})])
+    with pytest.raises(ValueError, match="unknown component"):
+        BinnedModel(comps, model.data, grid_nuisances=[GridNuisance(("a", "b"), GRID, GRID, {"x": t["cevns"]})])
+    with pytest.raises(ValueError, match="within the anchors"):
+        BinnedModel(comps, model.data, grid_nuisances=[GridNuisance(("a", "b"), GRID, GRID, t,
+                                                                    bounds=((-5, 5), (-3, 3)))])
+    with pytest.raises(ValueError, match="repeat"):
+        BinnedModel(comps, model.data, [ShapeNuisance("a", {})], [GridNuisance(("a", "b"), GRID, GRID, t)])
+    with pytest.raises(ValueError, match="templates have shape"):
+        BinnedModel(comps, model.data, grid_nuisances=[GridNuisance(("a", "b"), GRID, GRID[:-1], t)])
