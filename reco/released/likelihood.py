@@ -283,10 +283,11 @@ class _Compiled:
         self.grid_weights = [(_SplineWeights(g.anchors_x), _SplineWeights(g.anchors_y)) for g in self.grids]
         self.grid_delta = []
         for g, (wx, wy) in zip(self.grids, self.grid_weights):
-            delta = np.zeros((len(wx.anchors), len(wy.anchors), n_c, n_b))
+            grid = (len(wx.anchors), len(wy.anchors))
+            delta = np.zeros(grid + (n_c, n_b))
             for cname, t in g.templates.items():
                 i = self.names.index(cname)
-                delta[:, :, i] = np.asarray(t, dtype=float).reshape(len(wx.anchors), len(wy.anchors), n_b) - self.nominal[i]
+                delta[:, :, i] = np.asarray(t, dtype=float).reshape(grid + (n_b,)) - self.nominal[i]
             self.grid_delta.append(delta)
         self.param_names = (["mu_" + SIGNAL] + [f"norm_{n}" for n in self.names[1:]] + [s.name for s in self.shapes]
                             + [name for g in self.grids for name in g.names])

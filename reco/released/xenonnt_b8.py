@@ -22,9 +22,10 @@ The analysis, as the release defines it:
   every analysis bin, linearly interpolated between the 0.1 keVnr grid points (0.5-5.0 keVnr; zero below
   0.5 keVnr: "events above 0.5 keV"), scaled to each run's exposure;
 - systematics: the light- and charge-yield nuisances t_ly, t_qy (N(0, 1), shared by CEvNS and the neutrons,
-  limits +-3 as in the release's model). The release interpolates the templates on its 7 x 7 (t_ly, t_qy)
-  anchor grid (blueice); here they are two independent shape nuisances through the (+-1, 0) and (0, +-1) anchors
-  (the framework's smooth "code 4p" interpolation), i.e. without the t_ly x t_qy cross term: see ``notes``.
+  limits +-3 as in the release's model), interpolated like the release's model on its whole 7 x 7 (t_ly, t_qy)
+  anchor grid (-3 ... 3 in each): one ``GridNuisance`` (natural cubic splines in each parameter, so every
+  released anchor, the t_ly x t_qy cross terms included, is reproduced and the likelihood stays smooth for
+  HESSE). The ER and AC templates do not depend on the yields in the release.
   The XENONnT model's 25 % signal-efficiency uncertainty is left out of the fit: it is degenerate with the
   signal strength, so it changes neither the fitted count nor the significance, only the conversion of the
   count into a flux (as the COHERENT analyses here treat their flux normalisation).
@@ -50,7 +51,7 @@ import numpy as np
 
 from generator.generate import plan_run
 from generator.sampler import sample_chunks
-from reco.released.likelihood import Axis, BinnedModel, Component, ReleasedAnalysis, ShapeNuisance
+from reco.released.likelihood import Axis, BinnedModel, Component, GridNuisance, ReleasedAnalysis
 from reco.released.release_files import verify_release
 
 __all__ = ["AXES", "EXPOSURE_T_YR", "PRIORS", "PUBLISHED", "RELEASE", "RUNS", "build_analysis", "bin_data",
@@ -106,7 +107,8 @@ def load_release() -> dict:
                 if not np.allclose(np.asarray(binning[name], dtype=float), e, rtol=0, atol=1e-9):
                     raise ValueError(f"{sr}: the templates' {name} edges differ from binning/{sr}.yaml")
             out[sr] = {"ac": g["ac"][()], "er": g["er"][()], "rg": g["rg"][()], "mono": g["mono"][()],
-                       "energies": g["mono_energies_kevnr"][()], "grid": g["tly"][()], "edges": edges,
+                       "energies": g["mono_energies_kevnr"][()], "grid": g["tly"][()],
+                       "grid_qy": g["tqy"][()], "edges": edges,
                        "events": _read_events(directory / "data" / f"{sr}.csv")}
     return out
 
@@ -236,16 +238,19 @@ def build_analysis(cfg, *, n_signal_events: int = 200_000, seed: int | None = No
     ]
     if not np.allclose(rel["sr0"]["grid"], np.arange(-3, 4)):
         raise ValueError("unexpected (t_ly, t_qy) grid in the release")
-    tly = ShapeNuisance("t_ly", {
-        "cevns": (runs(sig[0][c - 1, c], sig[1][c - 1, c]), runs(sig[0][c + 1, c], sig[1][c + 1, c])),
-        "neutron": (runs(rg[0][c - 1, c], rg[1][c - 1, c]), runs(rg[0][c + 1, c], rg[1][c + 1, c]))},
-        bounds=(-3.0, 3.0))
-    tqy = ShapeNuisance("t_qy", {
-        "cevns": (runs(sig[0][c, c - 1], sig[1][c, c - 1]), runs(sig[0][c, c + 1], sig[1][c, c + 1])),
-        "neutron": (runs(rg[0][c, c - 1], rg[1][c, c - 1]), runs(rg[0][c, c + 1], rg[1][c, c + 1]))},
-        bounds=(-3.0, 3.0))
+    grid = rel["sr0"]["grid"]
+    if not all(np.array_equal(rel[sr][key], grid) for sr in RUNS for key in ("grid", "grid_qy")):
+        raise ValueError("SR0 and SR1 must share one (t_ly, t_qy) anchor grid")
+
+    def on_grid(per_run):  # (tly, tqy, bins) per run -> (tly, tqy, run, bins)
+        return np.stack(per_run, axis=2)
+
+    # every released anchor of the 7 x 7 grid, the (+-1, +-1) cross terms included; the ER and AC templates
+    # do not depend on the yields in the release
+    yields = GridNuisance(("t_ly", "t_qy"), grid, grid, {"cevns": on_grid(sig), "neutron": on_grid(rg)},
+                          bounds=((-3.0, 3.0), (-3.0, 3.0)))
     data = runs(*(bin_data(rel[sr]["events"], rel[sr]["edges"]) for sr in RUNS))
-    model = BinnedModel(components, data, [tly, tqy])
+    model = BinnedModel(components, data, grid_nuisances=[yields])
 
     q = np.linspace(0.0, 1.0, 4)
     axes = [Axis("science_run", "science run (0 = SR0, 1 = SR1)", np.array([-0.5, 0.5, 1.5]))]
@@ -258,17 +263,19 @@ def _notes(rel: dict, sig) -> list[str]:
     c = 3
     total = float(sum(s[c, c].sum() for s in sig))
     cross = []
-    for s in sig:  # how far the additive interpolation is from the released (1, 1) / (-1, -1) anchors
+    for s in sig:  # how far two independent 1-D nuisances would be from the released (+-1, +-1) anchors
         for a, b in ((1, 1), (-1, -1), (1, -1), (-1, 1)):
             additive = s[c + a, c] + s[c, c + b] - s[c, c]
             cross.append(abs(additive.sum() / s[c + a, c + b].sum() - 1.0))
     return [
         "Bins: the release's SR-specific quantile edges, shown as bin index (quantile units); SR0 and SR1 are "
         "fitted jointly as one 162-bin likelihood.",
-        "Yield nuisances t_ly, t_qy: two independent shape nuisances (smooth 'code 4p' interpolation) through the released "
-        "(+-1, 0) and (0, +-1) anchors instead of the release's interpolation on its 7 x 7 anchor grid; the "
-        f"additive form misses the released diagonal anchors (+-1, +-1) by at most {100 * max(cross):.1f} % in "
-        "the total signal.",
+        "Yield nuisances t_ly, t_qy: one 2-D grid nuisance through all 49 released anchors of the 7 x 7 "
+        "(t_ly, t_qy) grid (natural cubic splines in each parameter), cross terms included. Two independent 1-D "
+        "nuisances through the (+-1, 0) and (0, +-1) anchors, as here before, would miss the released diagonal "
+        f"anchors (+-1, +-1) by up to {100 * max(cross):.1f} % in the total signal; the fit moves little "
+        "(best fit t_ly = 0.14, t_qy = -0.15, where the cross term is ~0.1 %): 11.05 fitted events and 2.749 "
+        "sigma with the 1-D pair, 11.05 and 2.748 sigma with the grid.",
         "The XENONnT model's 25 % signal-efficiency uncertainty is not a fit parameter (degenerate with mu: it "
         "changes neither the fitted count nor the significance); it enters the paper's flux error (+77 % / "
         "-49 %), which mu_err here does not include.",

@@ -96,15 +96,31 @@ def test_signal_template_total_equals_the_in_window_expectation(cfg, analysis):
     assert 0 < s.mc_variance.sum() < 1e-3 * s.expected.sum()
 
 
-def test_yield_nuisances_move_signal_and_neutrons_as_released(analysis):
-    shifts = {n.name: n.shifts for n in analysis.model.shape_nuisances}
-    assert set(shifts) == {"t_ly", "t_qy"}
-    s = analysis.model.components[0].expected.sum()
-    for name in ("t_ly", "t_qy"):
-        lo, hi = shifts[name]["cevns"]
-        assert lo.sum() < s < hi.sum()  # more light or charge per keVnr: more recoils above threshold
-        assert set(shifts[name]) == {"cevns", "neutron"}
-    assert all(n.bounds == (-3.0, 3.0) for n in analysis.model.shape_nuisances)
+def test_yield_nuisances_interpolate_the_released_anchor_grid(cfg, analysis):
+    """t_ly, t_qy: one 2-D grid nuisance through the release's 7 x 7 anchors, for CEvNS and the neutrons only."""
+    from reco.released.likelihood import _Compiled
+
+    m = analysis.model
+    assert m.shape_nuisances == [] and len(m.grid_nuisances) == 1
+    g = m.grid_nuisances[0]
+    assert g.names == ("t_ly", "t_qy") and set(g.templates) == {"cevns", "neutron"}
+    assert g.axis_bounds() == [(-3.0, 3.0), (-3.0, 3.0)] and g.prior_sigma == (1.0, 1.0)
+    rel = xe.load_release()
+    c = _Compiled(m)
+    s0 = m.components[0].expected.sum()
+    i_n = m.component_names.index("neutron")
+    for a, b in ((1, 1), (-1, -1), (1, -1), (-1, 1), (3, -2), (0, 0)):
+        raw = c.raw_templates(np.array([float(a), float(b)])).reshape((5,) + m.shape)
+        # the released neutron anchors x exposures, bin by bin, the diagonal (cross-term) anchors included
+        for k, sr in enumerate(xe.RUNS):
+            np.testing.assert_allclose(raw[i_n, k], rel[sr]["rg"][3 + a, 3 + b] * xe.EXPOSURE_T_YR[sr], rtol=1e-10)
+        np.testing.assert_allclose(raw[0].sum(), g.templates["cevns"][3 + a, 3 + b].sum(), rtol=1e-10)
+    total = lambda a, b: g.templates["cevns"][3 + a, 3 + b].sum()  # noqa: E731
+    # more light or charge per keVnr: more recoils above threshold
+    assert total(-1, 0) < s0 < total(1, 0) and total(0, -1) < s0 < total(0, 1)
+    # the cross term that two independent 1-D nuisances would miss: a few % at the (+-1, +-1) anchors
+    miss = max(abs((total(a, 0) + total(0, b) - s0) / total(a, b) - 1) for a in (-1, 1) for b in (-1, 1))
+    assert 0.01 < miss < 0.1
 
 
 def test_preset_efficiency_is_the_released_curve(cfg):
