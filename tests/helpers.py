@@ -1,4 +1,5 @@
-"""Shared test helpers: an independent ROOT reader (JSROOT under node) when one is installed."""
+"""Shared test helpers: an independent ROOT reader (JSROOT under node) when one is installed; `cevns-rate --json`
+in process; the preset builders' shared module."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,3 +33,29 @@ def jsroot_summary(path) -> dict:
     if out.returncode != 0:
         raise RuntimeError(out.stderr)
     return json.loads(out.stdout)
+
+
+@lru_cache(maxsize=None)
+def rate_json(name: str) -> dict:
+    """`cevns-rate --preset NAME --json`, in process (cached: several tests read one preset's rates)."""
+    import contextlib
+    import io
+
+    from generator.cli import rate_main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = rate_main(["--preset", name, "--json"])
+    assert code == 0
+    return json.loads(out.getvalue())
+
+
+@lru_cache(maxsize=1)
+def preset_builders_common():
+    """scripts/presets/_common.py (the experiment-preset builders' shared helpers), imported by path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("preset_builders_common", ROOT / "scripts" / "presets" / "_common.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

@@ -9,17 +9,13 @@ tuned to the papers.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import io
-import json
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from generator.cli import rate_main
 from generator.config import load_config
 from generator.eventfile import EventReader
 from generator.experiment import Experiment
@@ -27,6 +23,7 @@ from generator.generate import generate
 from generator.rates import expected_rates
 from reco.config import reco_from_dict
 from reco.run import detector_for_run
+from tests.helpers import rate_json
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESETS = ("coherent_csi_2017", "coherent_csi_2022", "coherent_lar_2020", "conus_plus_2025", "coherent_ge_2025",
@@ -40,16 +37,6 @@ def builder():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
-
-
-@lru_cache(maxsize=None)
-def rate_json(name: str) -> dict:
-    """`cevns-rate --preset NAME --json`, in process."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = rate_main(["--preset", name, "--json"])
-    assert code == 0
-    return json.loads(out.getvalue())
 
 
 def ours(name: str) -> float:

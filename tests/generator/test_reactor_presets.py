@@ -17,7 +17,6 @@ from functools import lru_cache
 
 import numpy as np
 import pytest
-from scipy.special import ndtr
 from scipy.stats import poisson
 
 from detsim.config import load_detector
@@ -28,6 +27,7 @@ from generator.experiment import Experiment
 from generator.rates import expected_rates
 from reco.config import reco_from_dict
 from reco.run import detector_for_run
+from tests.helpers import preset_builders_common, rate_json
 
 REACTOR_PRESETS = ("dresden_ii_2022", "conus_2024", "texono", "ngen", "red100_kalinin", "neon")
 EFF_FLOOR = 1e-4  # generation starts where the efficiency is below this (as the other experiment presets)
@@ -37,21 +37,10 @@ EFF_FLOOR = 1e-4  # generation starts where the efficiency is below this (as the
 
 
 def hpge_efficiency(t_kevnr, detector: str, overrides=()):
-    """Mass-weighted erf trigger turn-on of an HPGe detector preset vs keVnr: E = QF(T) T with the preset's
-    quenching model (Z = 32), sum_i m_i/M Phi((E - thr_i) / s_i), s_i^2 = F eps E + sigma_pulser_i^2 + w_i^2."""
-    from detsim.hpge import resolution_sigma_kev
-
-    det = load_detector(detector, overrides=list(overrides))
-    t = np.asarray(t_kevnr, dtype=np.float64)
-    e = det.quenching.build().qf(t, 32, 73) * t
-    hp = det.hpge
-    m = np.array([d.mass_kg for d in hp.detectors])
-    out = np.zeros_like(e)
-    for d, w in zip(hp.detectors, m / m.sum(), strict=True):
-        s = np.sqrt(resolution_sigma_kev(e, hp.fano, hp.pair_energy_ev, d.pulser_fwhm_ev) ** 2
-                    + (d.trigger_width_ev * 1e-3) ** 2)
-        out += w * ndtr((e - d.threshold_ev * 1e-3) / s)
-    return out
+    """Mass-weighted erf trigger turn-on of an HPGe detector preset vs keVnr (the experiment-preset builders'
+    reference computation, as for conus_plus_2025): E = QF(T) T with the preset's quenching model (Z = 32),
+    sum_i m_i/M Phi((E - thr_i) / s_i), s_i^2 = F eps E + sigma_pulser_i^2 + w_i^2."""
+    return preset_builders_common().hpge_efficiency(np.asarray(t_kevnr, dtype=np.float64), detector, overrides)
 
 
 def scintillator_efficiency(t_kevnr, detector: str, z: int = 11):
@@ -109,16 +98,6 @@ def generation_threshold(x, y, floor=EFF_FLOOR):
     """Highest grid point below which (and at which) the efficiency stays under ``floor``."""
     above = np.nonzero(np.asarray(y) >= floor)[0]
     return 0.0 if len(above) == 0 or above[0] == 0 else float(x[above[0] - 1])
-@lru_cache(maxsize=None)
-def rate_json(name: str) -> dict:
-    """`cevns-rate --preset NAME --json`, in process."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = rate_main(["--preset", name, "--json"])
-    assert code == 0
-    return json.loads(out.getvalue())
-
-
 def events(name: str, overrides=(), efficiency=True) -> float:
     """Expected events of preset ``name`` with ``--set`` overrides, from cevns-rate's function (cached)."""
     return _events(name, tuple(overrides), efficiency)
