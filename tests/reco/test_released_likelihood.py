@@ -11,6 +11,22 @@ from reco.released.likelihood import (BinnedModel, Component, GridNuisance, Shap
                                       _profiled_bin_nll, asimov_data, fit, poisson_toy)
 
 
+@pytest.fixture
+def minuit_calls(monkeypatch):
+    """Every (fcn, grad) pair the fits hand to Minuit, in order: the functions the minimiser really sees."""
+    from iminuit import Minuit
+
+    calls = []
+    real_init = Minuit.__init__
+
+    def spy(self, fcn, *args, grad=None, **kw):
+        calls.append((fcn, grad))
+        real_init(self, fcn, *args, grad=grad, **kw)
+
+    monkeypatch.setattr(Minuit, "__init__", spy)
+    return calls
+
+
 def test_one_bin_known_background_matches_cowan_formula():
     # Cowan, Cranmer, Gross, Vitells, EPJC 71, 1554 (2011), eq. 97: Z0 = sqrt(2 (n ln(n/b) - (n - b)))
     s, b, n = 7.0, 12.0, 25.0
@@ -151,18 +167,8 @@ def test_verify_release_names_missing_and_altered_files(tmp_path, monkeypatch):
         release_files.verify_release("toy")
 
 
-def test_analytic_gradient_matches_finite_differences(monkeypatch):
+def test_analytic_gradient_matches_finite_differences(minuit_calls):
     # the gradient Minuit is given equals the numerical derivative of the profiled NLL, BB-lite bins included
-    from iminuit import Minuit
-
-    captured = {}
-    real_init = Minuit.__init__
-
-    def spy(self, fcn, *args, grad=None, **kw):
-        captured["nll"], captured["grad"] = fcn, grad
-        real_init(self, fcn, *args, grad=grad, **kw)
-
-    monkeypatch.setattr(Minuit, "__init__", spy)
     rng = np.random.default_rng(5)
     sig, bkg, brn = rng.uniform(0.5, 10, (3, 12))
     bkg[3] = 0.0
@@ -171,7 +177,7 @@ def test_analytic_gradient_matches_finite_differences(monkeypatch):
                          Component("brn", brn, norm_sigma=0.3)], rng.poisson(sig + bkg + brn).astype(float),
                         [ShapeNuisance("shape", {"brn": (0.7 * brn, 1.2 * brn), "cevns": (0.9 * sig, 1.05 * sig)})])
     fit(model, significance=False)
-    nll, grad = captured["nll"], captured["grad"]
+    nll, grad = minuit_calls[-1]
     for p in ([1.1, 0.95, 1.2, 0.4], [0.7, 1.05, 0.8, -0.6]):
         p = np.array(p)
         num = np.array([(nll(p + h) - nll(p - h)) / 2e-6 for h in 1e-6 * np.eye(len(p))])
@@ -211,18 +217,8 @@ def test_numba_profiled_terms_equal_the_numpy_reference():
     assert profiled_nll_sum(np.array([0.0]), np.array([0.0]), np.array([1.0])) == np.inf
 
 
-def test_compiled_fixed_template_nll_equals_the_general_one(monkeypatch):
+def test_compiled_fixed_template_nll_equals_the_general_one(minuit_calls):
     # without shape nuisances the fit runs one compiled pass (value and gradient); it must be the general NLL
-    from iminuit import Minuit
-
-    captured = []
-    real_init = Minuit.__init__
-
-    def spy(self, fcn, *args, grad=None, **kw):
-        captured.append((fcn, grad))
-        real_init(self, fcn, *args, grad=grad, **kw)
-
-    monkeypatch.setattr(Minuit, "__init__", spy)
     rng = np.random.default_rng(8)
     sig, bkg, brn = rng.uniform(0.0, 10, (3, 30))
     bkg[3] = 0.0
@@ -233,7 +229,7 @@ def test_compiled_fixed_template_nll_equals_the_general_one(monkeypatch):
     # the same model with an inert shape nuisance takes the general path
     inert = [ShapeNuisance("none", {"brn": (brn, brn)})]
     fit(BinnedModel(comps, data, inert), significance=False)
-    (f_fast, g_fast), (f_gen, g_gen) = captured
+    (f_fast, g_fast), (f_gen, g_gen) = minuit_calls
     assert f_fast.__name__ == "nll_fixed_templates" and f_gen.__name__ == "nll"
     for p in ([1.1, 0.95, 1.2], [0.3, 1.4, 0.6], [0.0, 1.0, 2.0]):
         q = np.array(p + [0.0])
@@ -313,24 +309,14 @@ def test_grid_nuisance_on_a_separable_grid_is_the_one_dimensional_interpolation(
         np.testing.assert_allclose(c3.raw_templates(np.array([tx, ty]))[0], nom + sx(tx) + sy(ty), rtol=1e-12)
 
 
-def test_grid_nuisance_gradient_matches_finite_differences(monkeypatch):
-    from iminuit import Minuit
-
-    captured = {}
-    real_init = Minuit.__init__
-
-    def spy(self, fcn, *args, grad=None, **kw):
-        captured["nll"], captured["grad"] = fcn, grad
-        real_init(self, fcn, *args, grad=grad, **kw)
-
-    monkeypatch.setattr(Minuit, "__init__", spy)
+def test_grid_nuisance_gradient_matches_finite_differences(minuit_calls):
     rng = np.random.default_rng(9)
     model = _grid_model(rng, n_bins=8)
     model.data = rng.poisson(asimov_data(model) * 1.3).astype(float)
     model.shape_nuisances = [ShapeNuisance("one_d", {"bkg": (0.8 * model.components[1].expected,
                                                              1.1 * model.components[1].expected)})]
     fit(model, significance=False)
-    nll, grad = captured["nll"], captured["grad"]
+    nll, grad = minuit_calls[-1]
     for p in ([1.1, 0.95, 0.3, 0.4, -0.8], [0.7, 1.05, -0.5, -2.3, 1.6], [1.3, 1.0, 0.0, 1.0, -1.0]):
         p = np.array(p)
         num = np.array([(nll(p + h) - nll(p - h)) / 2e-6 for h in 1e-6 * np.eye(len(p))])
