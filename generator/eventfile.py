@@ -109,6 +109,7 @@ except ImportError:  # pragma: no cover - isal is a dependency; files stay valid
 
 PROBE_BYTES = 16384
 SKIP_DEFLATE_MASK = 0b10  # HDF5 filter mask: pipeline (shuffle, deflate), bit 1 = deflate not applied
+SKIP_SHUFFLE_MASK = 0b01  # bit 0 = shuffle not applied
 # HDF5 compression effort: (zlib level, deflate a chunk only if a probe of it shrinks below this fraction, deflater)
 HDF5_COMPRESSION = {"fast": (1, 0.45, "isal"), "small": (4, 1.0, "zlib")}
 _DEFLATERS = {"isal": _fast_zlib, "zlib": zlib}
@@ -118,18 +119,24 @@ def _shuffle_deflate(raw: np.ndarray, level: int, worth: float, deflater: str = 
     """HDF5's shuffle filter (byte planes) then, if it pays, its deflate filter; returns (bytes, filter mask).
 
     Random mantissas (energies, times, positions) shrink only to 0.7-0.9; in 'fast' mode such chunks are stored
-    shuffled but not deflated, flagged in the chunk's filter mask, which every HDF5 reader (h5py, h5dump) honours.
+    as they are (neither shuffled nor deflated), flagged in the chunk's filter mask, which every HDF5 reader (h5py,
+    h5dump) honours.
     Counters, codes and ids still deflate. 'fast' deflates with ISA-L (python-isal), whose level 1 runs at
     250-1000 MB/s on one-byte PE fields and counts where zlib's level 1 runs at 60-200 MB/s (CryoCsI's two
     one-byte PE columns alone cost ~550 ns per event with zlib); its output is an ordinary zlib stream.
     """
     z = _DEFLATERS[deflater]
-    planes = raw.view(np.uint8).reshape(-1, raw.dtype.itemsize).T.tobytes()
+    size = raw.dtype.itemsize
     if worth < 1.0:
-        probe = planes[: PROBE_BYTES // 2] + planes[len(planes) // 2: len(planes) // 2 + PROBE_BYTES // 2]
+        # The probe: bytes [0, P/2) and [L/2, L/2 + P/2) of the shuffled chunk (L bytes), gathered without shuffling it
+        n, length = raw.size, raw.size * size
+        at = np.r_[0: min(PROBE_BYTES // 2, length), length // 2: min(length // 2 + PROBE_BYTES // 2, length)]
+        probe = raw.view(np.uint8).reshape(-1, size)[at % n, at // n].tobytes()
         if len(z.compress(probe, 1)) > worth * len(probe):
-            return planes, SKIP_DEFLATE_MASK
-    return z.compress(planes, level), 0
+            # Not deflated: not shuffled either (a plain copy instead of a byte-plane transpose); the mask says both
+            # filters were skipped, which HDF5 (h5py, h5dump) and our reader honour.
+            return raw.tobytes(), SKIP_DEFLATE_MASK | SKIP_SHUFFLE_MASK
+    return z.compress(raw.view(np.uint8).reshape(-1, size).T.tobytes(), level), 0
 
 
 def _unshuffle_inflate(mask: int, data: bytes, dtype: np.dtype, out: np.ndarray) -> None:
@@ -199,8 +206,8 @@ class _H5Column:
         if self.n_pending:
             raise EventFileError(f"{self.ds.name}: stored chunks after {self.n_pending} unwritten rows")
         self.n_written += n_rows
+        self.grow(self.n_written)  # one resize for the whole call
         for mask, data in chunks:
-            self.grow(min((self.chunk_index + 1) * self.chunk, self.n_written))
             self.ds.id.write_direct_chunk((self.chunk_index * self.chunk,), data, mask)
             self.chunk_index += 1
 

@@ -172,10 +172,10 @@ def test_unknown_extension(tmp_path):
 
 def test_fast_deflate_writes_plain_zlib_streams():
     """'fast' compresses with ISA-L: each chunk must be an ordinary zlib stream (stdlib zlib inflates it to the
-    shuffled byte planes), deflated for codes, counts and ids, left undeflated for random mantissas."""
+    shuffled byte planes), deflated for codes, counts and ids, stored as it is (neither filter) for random mantissas."""
     import zlib
 
-    from generator.eventfile import HDF5_COMPRESSION, SKIP_DEFLATE_MASK, _shuffle_deflate
+    from generator.eventfile import HDF5_COMPRESSION, SKIP_DEFLATE_MASK, SKIP_SHUFFLE_MASK, _shuffle_deflate
 
     rng = np.random.default_rng(3)
     level, worth, deflater = HDF5_COMPRESSION["fast"]
@@ -187,7 +187,7 @@ def test_fast_deflate_writes_plain_zlib_streams():
         data, mask = _shuffle_deflate(raw, level, worth, deflater)
         planes = raw.view(np.uint8).reshape(-1, raw.itemsize).T.tobytes()
         if name == "time_ns":
-            assert mask == SKIP_DEFLATE_MASK and data == planes
+            assert mask == SKIP_DEFLATE_MASK | SKIP_SHUFFLE_MASK and data == raw.tobytes()
             continue
         assert mask == 0 and zlib.decompress(data) == planes
         # as small as zlib's own level 1 within 10 % (measured: 0.2-0.5x smaller on ids, ~0.9x on PE codes)
@@ -196,7 +196,8 @@ def test_fast_deflate_writes_plain_zlib_streams():
 
 def test_long_jagged_chunks_read_back_through_hdf5_and_both_compressions(tmp_path):
     """Jagged contents are stored in JAGGED_CHUNK-element chunks; HDF5's own filter pipeline (h5py slicing, not our
-    decoder) must read what 'fast' (ISA-L, undeflated mantissas) and 'small' (zlib level 4) wrote, identically."""
+    decoder) must read what 'fast' (ISA-L; mantissas neither shuffled nor deflated) and 'small' (zlib level 4) wrote,
+    identically; h5dump too."""
     from generator.eventfile import JAGGED_CHUNK
 
     rng = np.random.default_rng(5)
@@ -229,3 +230,6 @@ def test_long_jagged_chunks_read_back_through_hdf5_and_both_compressions(tmp_pat
             out = subprocess.run(["h5dump", "-d", "/events/pe_kind", "-s", str(tot - 3), "-c", "3", str(path)],
                                  capture_output=True, text=True, timeout=60)
             assert out.returncode == 0 and ", ".join(str(x) for x in fields["kind"][-3:]) in out.stdout
+            out = subprocess.run(["h5dump", "-d", "/events/pe_time_ns", "-s", "5", "-c", "1", "-m", "%.9g",
+                                  str(path)], capture_output=True, text=True, timeout=60)
+            assert out.returncode == 0 and f"{fields['time_ns'][5]:.9g}" in out.stdout
