@@ -115,8 +115,9 @@ HDF5_COMPRESSION = {"fast": (1, 0.45, "isal"), "small": (4, 1.0, "zlib")}
 _DEFLATERS = {"isal": _fast_zlib, "zlib": zlib}
 
 
-def _shuffle_deflate(raw: np.ndarray, level: int, worth: float, deflater: str = "zlib") -> tuple[bytes, int]:
-    """HDF5's shuffle filter (byte planes) then, if it pays, its deflate filter; returns (bytes, filter mask).
+def _shuffle_deflate(raw: np.ndarray, level: int, worth: float, deflater: str = "zlib") -> tuple:
+    """HDF5's shuffle filter (byte planes) then, if it pays, its deflate filter; returns (bytes or the array itself
+    when neither filter applies, filter mask).
 
     Random mantissas (energies, times, positions) shrink only to 0.7-0.9; in 'fast' mode such chunks are stored
     as they are (neither shuffled nor deflated), flagged in the chunk's filter mask, which every HDF5 reader (h5py,
@@ -133,9 +134,10 @@ def _shuffle_deflate(raw: np.ndarray, level: int, worth: float, deflater: str = 
         at = np.r_[0: min(PROBE_BYTES // 2, length), length // 2: min(length // 2 + PROBE_BYTES // 2, length)]
         probe = raw.view(np.uint8).reshape(-1, size)[at % n, at // n].tobytes()
         if len(z.compress(probe, 1)) > worth * len(probe):
-            # Not deflated: not shuffled either (a plain copy instead of a byte-plane transpose); the mask says both
-            # filters were skipped, which HDF5 (h5py, h5dump) and our reader honour.
-            return raw.tobytes(), SKIP_DEFLATE_MASK | SKIP_SHUFFLE_MASK
+            # Not deflated: not shuffled either, and not even copied (h5py writes the array's buffer; the writer's
+            # callers never modify arrays they handed over); the mask says both filters were skipped, which HDF5
+            # (h5py, h5dump) and our reader honour.
+            return np.ascontiguousarray(raw), SKIP_DEFLATE_MASK | SKIP_SHUFFLE_MASK
     return z.compress(raw.view(np.uint8).reshape(-1, size).T.tobytes(), level), 0
 
 
