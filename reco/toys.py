@@ -151,7 +151,13 @@ def _toy_batch(key: str, args: tuple, indices: list[int]) -> list[tuple]:
         _STATE.clear()
         _init_state(*args)
         _STATE["key"] = key
-    return [_one_toy(i) for i in indices]
+    return _toy_rows(indices)
+
+
+def _batches(indices: list[int], size: int) -> list[list[int]]:
+    """Toys go to workers in batches: a ~5 ms toy costs about as much again in inter-process round trips when sent
+    alone; small enough batches keep every worker busy to the end and the progress bar moving."""
+    return [indices[a:a + size] for a in range(0, len(indices), size)]
 
 
 def run_toys(gen_cfg: Config, det: DetectorConfig, reco_cfg: RecoConfig, templates: Templates, template_meta: dict,
@@ -169,9 +175,8 @@ def run_toys(gen_cfg: Config, det: DetectorConfig, reco_cfg: RecoConfig, templat
 
         client = client_for(dask, 1)
         key = ensemble_identity(gen_cfg, reco_cfg, template_meta, seed)
-        batch = max(1, min(100, -(-n_toys // 8)))
-        futures = [client.submit(_toy_batch, key, args, indices[a:a + batch], pure=False)
-                   for a in range(0, n_toys, batch)]
+        futures = [client.submit(_toy_batch, key, args, b, pure=False)
+                   for b in _batches(indices, max(1, min(100, -(-n_toys // 8))))]
         for rows in gather_interruptibly(client, futures):
             for i, *vals in rows:
                 out[i - first] = vals
@@ -188,10 +193,7 @@ def run_toys(gen_cfg: Config, det: DetectorConfig, reco_cfg: RecoConfig, templat
             import signal
             import threading
 
-            # Toys go out in batches: a ~5 ms toy costs about as much again in inter-process round trips when sent
-            # alone. Small enough batches keep both workers busy to the end and the progress bar moving.
-            size = max(1, min(50, n_toys // (8 * workers)))
-            batches = [indices[a:a + size] for a in range(0, n_toys, size)]
+            batches = _batches(indices, max(1, min(50, n_toys // (8 * workers))))
             main = threading.current_thread() is threading.main_thread()  # only the main thread may set handlers
             previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
             try:
