@@ -99,18 +99,20 @@ def lindhard_adiabatic_qf(t_kevnr, z, k, xi_kev):
     return lindhard_qf(t, z, k) * -np.expm1(-t / xi_kev)
 
 
-@lru_cache(maxsize=1)
-def _dresden_table():
+def _csv_columns(parts) -> dict[str, np.ndarray]:
+    """Columns by header name of a shipped data table (comment lines '#', then a header row)."""
     from generator._data import data_path
 
-    rows = []
-    with open(data_path(*DRESDEN_FILE)) as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and not line.startswith("kevnr"):
-                rows.append([float(v) for v in line.split(",")])
-    a = np.array(rows)
-    return a[:, 0], {"fef": a[:, 1], "ybe": a[:, 2]}
+    lines = [ln.strip() for ln in data_path(*parts).read_text().splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith("#")]
+    a = np.array([ln.split(",") for ln in lines[1:]], dtype=np.float64)
+    return {name: a[:, j] for j, name in enumerate(lines[0].split(","))}
+
+
+@lru_cache(maxsize=1)
+def _dresden_table():
+    c = _csv_columns(DRESDEN_FILE)
+    return c["kevnr"], {"fef": c["qf_fef"], "ybe": c["qf_ybe"]}
 
 
 def dresden_qf(t_kevnr, curve: str = "fef"):
@@ -125,18 +127,11 @@ def dresden_qf(t_kevnr, curve: str = "fef"):
 @lru_cache(maxsize=1)
 def si_chavarria_table():
     """(keVnr, QF) of the Chavarria et al. 2016 silicon measurement."""
-    from generator._data import data_path
-
-    rows = []
-    with open(data_path(*SI_CHAVARRIA_FILE)) as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and not line.startswith("kevee"):
-                rows.append([float(v) for v in line.split(",")])
-    a = np.array(rows)
-    return a[:, 1], a[:, 0] / a[:, 1]
+    c = _csv_columns(SI_CHAVARRIA_FILE)
+    return c["kevnr"], c["kevee"] / c["kevnr"]
 
 
+@lru_cache(maxsize=1)
 def si_chavarria_tail_k() -> float:
     """Lindhard k (Z = 14) equal to the measured QF at the table's last point (continuity above it)."""
     x, y = si_chavarria_table()
