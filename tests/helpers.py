@@ -59,3 +59,55 @@ def preset_builders_common():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def released_analysis_fixtures(preset: str, build, result_name: str = "result", **build_kwargs):
+    """The module-scoped `cfg`, `analysis` and fitted-result fixtures every reco.released test module opens with:
+    the preset's config, `build(cfg, **build_kwargs)` and `fit(analysis.model)`. Assign the returned triple to
+    module names so pytest collects them (fixture names are set here, the assigned names do not matter)."""
+    import pytest
+
+    from generator.config import load_config
+    from reco.released.likelihood import fit
+
+    @pytest.fixture(scope="module", name="cfg")
+    def cfg_fixture():
+        return load_config(preset=preset)
+
+    @pytest.fixture(scope="module", name="analysis")
+    def analysis_fixture(cfg):
+        return build(cfg, **build_kwargs)
+
+    @pytest.fixture(scope="module", name=result_name)
+    def result_fixture(analysis):
+        return fit(analysis.model)
+
+    return cfg_fixture, analysis_fixture, result_fixture
+
+
+def assert_damaged_release_is_named(tmp_path, monkeypatch, release: str, rel_path: str, damage: str,
+                                    old: str, new: str, load) -> None:
+    """Copy data/releases/RELEASE, delete ("missing") or alter ("altered": first OLD -> NEW) REL_PATH, point
+    release_files at the copy and check that `load()` raises a one-line ConfigError naming the file, the damage
+    and the checksum the release's SHA256SUMS expects."""
+    import pytest
+
+    from generator._validate import ConfigError
+    from reco.released import release_files
+
+    copy = tmp_path / release
+    shutil.copytree(release_files.release_dir(release), copy)
+    target = copy / rel_path
+    if damage == "missing":
+        target.unlink()
+    else:
+        text = target.read_text()
+        assert old in text
+        target.write_text(text.replace(old, new, 1))
+    monkeypatch.setattr(release_files, "release_dir", lambda name: copy)
+    digest = release_files.read_checksums(copy)[rel_path]
+    with pytest.raises(ConfigError) as err:
+        load()
+    message = str(err.value)
+    assert "\n" not in message
+    assert f"data/releases/{release}/{rel_path} is {damage} (expected sha256 {digest})" in message

@@ -7,35 +7,20 @@ data/releases/coherent_csi_2022 (see its README).
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 from scipy.stats import gamma
 
-from generator._validate import ConfigError
-from generator.config import load_config
 from reco.released import coherent_csi as csi
 from reco.released import release_files
 from reco.released.likelihood import asimov_data, fit
+from tests.helpers import assert_damaged_release_is_named, released_analysis_fixtures
 
 N_EVENTS = 100_000
 SEED = 20220801
 
-
-@pytest.fixture(scope="module")
-def cfg():
-    return load_config(preset="coherent_csi_2022")
-
-
-@pytest.fixture(scope="module")
-def analysis(cfg):
-    return csi.build_analysis(cfg, n_signal_events=N_EVENTS, seed=SEED)
-
-
-@pytest.fixture(scope="module")
-def result(analysis):
-    return fit(analysis.model)
+cfg, analysis, result = released_analysis_fixtures("coherent_csi_2022", csi.build_analysis,
+                                                   n_signal_events=N_EVENTS, seed=SEED)
 
 
 def test_binning_and_data_are_the_papers(analysis):
@@ -112,19 +97,5 @@ def test_neutron_backgrounds_follow_the_released_projections(analysis):
 
 @pytest.mark.parametrize("damage", ["missing", "altered"])
 def test_a_damaged_release_file_is_named_with_its_checksum(tmp_path, monkeypatch, damage):
-    src = release_files.release_dir(csi.RELEASE)
-    dst = tmp_path / "releases" / csi.RELEASE
-    shutil.copytree(src, dst)
-    target = dst / "brnPE.txt"
-    if damage == "missing":
-        target.unlink()
-    else:
-        target.write_text(target.read_text().replace("0.00291701", "0.00291702"))
-    expected = release_files.read_checksums(dst)["brnPE.txt"]
-    monkeypatch.setattr(release_files, "release_dir", lambda name: dst)
-    with pytest.raises(ConfigError) as e:
-        release_files.verify_release(csi.RELEASE)
-    msg = str(e.value)
-    assert "\n" not in msg
-    assert f"data/releases/{csi.RELEASE}/brnPE.txt is {damage}" in msg
-    assert expected in msg
+    assert_damaged_release_is_named(tmp_path, monkeypatch, csi.RELEASE, "brnPE.txt", damage, "0.00291701",
+                                    "0.00291702", lambda: release_files.verify_release(csi.RELEASE))

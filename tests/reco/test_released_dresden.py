@@ -6,24 +6,21 @@ Paper: Colaresi et al. (Dresden-II), PRL 129, 211802 (2022), arXiv:2202.09672. A
 "deviations of order 60 % from the Standard Model CEvNS prediction can be excluded".
 """
 
-import shutil
-
 import numpy as np
 import pytest
 
 from generator._validate import ConfigError
 from generator.config import load_config
 from reco.released import dresden_ii as dd
-from reco.released import release_files
 from reco.released.likelihood import asimov_data, fit
+from tests.helpers import assert_damaged_release_is_named, released_analysis_fixtures
 
 N_EVENTS = 100_000
 SEED = 2022
 
 
-@pytest.fixture(scope="module")
-def analysis():
-    return dd.build_analysis(load_config(preset="dresden_ii_2022"), n_signal_events=N_EVENTS, seed=SEED)
+cfg, analysis, result = released_analysis_fixtures("dresden_ii_2022", dd.build_analysis,
+                                                   n_signal_events=N_EVENTS, seed=SEED)
 
 
 def test_release_loads_with_its_units():
@@ -39,20 +36,8 @@ def test_release_loads_with_its_units():
 
 @pytest.mark.parametrize("damage", ["missing", "altered"])
 def test_damaged_release_is_named_in_one_line(tmp_path, monkeypatch, damage):
-    copy = tmp_path / dd.RELEASE
-    shutil.copytree(release_files.release_dir(dd.RELEASE), copy)
-    target = copy / dd.DATA_FILE
-    if damage == "missing":
-        target.unlink()
-    else:
-        target.write_text(target.read_text().replace("92.851", "92.852", 1))
-    monkeypatch.setattr(release_files, "release_dir", lambda name: copy)
-    digest = release_files.read_checksums(copy)[dd.DATA_FILE]
-    with pytest.raises(ConfigError) as err:
-        dd.load_release()
-    message = str(err.value)
-    assert "\n" not in message
-    assert f"data/releases/{dd.RELEASE}/{dd.DATA_FILE} is {damage} (expected sha256 {digest})" in message
+    assert_damaged_release_is_named(tmp_path, monkeypatch, dd.RELEASE, dd.DATA_FILE, damage, "92.851", "92.852",
+                                    dd.load_release)
 
 
 def test_effective_counts_reproduce_the_released_errors(analysis):

@@ -5,33 +5,18 @@ Paper: COHERENT, PRL 126, 012002 (2021), arXiv:2003.10630: 159 +- 43 (stat) +- 1
 (data/releases/coherent_lar_2020).
 """
 
-import shutil
-
 import numpy as np
 import pytest
 
-from generator._validate import ConfigError
-from generator.config import load_config
 from reco.released import coherent_lar as lar
-from reco.released import release_files
 from reco.released.likelihood import asimov_data, fit
+from tests.helpers import assert_damaged_release_is_named, released_analysis_fixtures
 
 N_EVENTS = 100_000
 
 
-@pytest.fixture(scope="module")
-def cfg():
-    return load_config(preset="coherent_lar_2020")
-
-
-@pytest.fixture(scope="module")
-def analysis(cfg):
-    return lar.build_analysis(cfg, n_signal_events=N_EVENTS)
-
-
-@pytest.fixture(scope="module")
-def observed(analysis):
-    return fit(analysis.model)
+cfg, analysis, observed = released_analysis_fixtures("coherent_lar_2020", lar.build_analysis,
+                                                     result_name="observed", n_signal_events=N_EVENTS)
 
 
 def test_binning_and_published_numbers(analysis):
@@ -115,17 +100,5 @@ def test_systematic_variants(analysis):
 
 @pytest.mark.parametrize("damage", ["missing", "altered"])
 def test_damaged_release_is_named(tmp_path, monkeypatch, damage):
-    copy = tmp_path / "coherent_lar_2020"
-    shutil.copytree(release_files.release_dir("coherent_lar_2020"), copy)
-    target = copy / "cevnspdf.txt"
-    if damage == "missing":
-        target.unlink()
-    else:
-        target.write_text(target.read_text().replace("1.0338", "1.0339", 1))
-    monkeypatch.setattr(release_files, "release_dir", lambda name: copy)
-    digest = release_files.read_checksums(copy)["cevnspdf.txt"]
-    with pytest.raises(ConfigError) as err:
-        lar.load_release()
-    message = str(err.value)
-    assert "\n" not in message
-    assert f"data/releases/coherent_lar_2020/cevnspdf.txt is {damage} (expected sha256 {digest})" in message
+    assert_damaged_release_is_named(tmp_path, monkeypatch, "coherent_lar_2020", "cevnspdf.txt", damage, "1.0338",
+                                    "1.0339", lar.load_release)

@@ -8,35 +8,21 @@ XENONnT/cevns_data_release (Zenodo 10.5281/zenodo.20576156), SR0/SR1 shipped in 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from generator._validate import ConfigError
-from generator.config import load_config
-from reco.released import release_files
 from reco.released import xenonnt_b8 as xe
 from reco.released.likelihood import asimov_data, fit
+from tests.helpers import assert_damaged_release_is_named, released_analysis_fixtures
 
 N_EVENTS = 100_000
 SEED = 2408
 
 
-@pytest.fixture(scope="module")
-def cfg():
-    return load_config(preset="xenonnt_b8_2024")
-
-
-@pytest.fixture(scope="module")
-def analysis(cfg):
-    return xe.build_analysis(cfg, n_signal_events=N_EVENTS, seed=SEED)
-
-
-@pytest.fixture(scope="module")
-def result(analysis):
-    return fit(analysis.model)
+cfg, analysis, result = released_analysis_fixtures("xenonnt_b8_2024", xe.build_analysis,
+                                                   n_signal_events=N_EVENTS, seed=SEED)
 
 
 def test_bins_data_and_backgrounds_are_the_releases(analysis):
@@ -133,22 +119,8 @@ def test_preset_efficiency_is_the_released_curve(cfg):
 
 @pytest.mark.parametrize("damage", ["missing", "altered"])
 def test_a_damaged_release_file_is_named_with_its_checksum(tmp_path, monkeypatch, damage):
-    src = release_files.release_dir(xe.RELEASE)
-    dst = tmp_path / "releases" / xe.RELEASE
-    shutil.copytree(src, dst)
-    target = dst / "data" / "sr1.csv"
-    if damage == "missing":
-        target.unlink()
-    else:
-        target.write_text(target.read_text().replace("0.", "1.", 1))
-    expected = release_files.read_checksums(dst)["data/sr1.csv"]
-    monkeypatch.setattr(release_files, "release_dir", lambda name: dst)
-    with pytest.raises(ConfigError) as e:
-        xe.load_release()
-    msg = str(e.value)
-    assert "\n" not in msg
-    assert f"data/releases/{xe.RELEASE}/data/sr1.csv is {damage}" in msg
-    assert expected in msg
+    assert_damaged_release_is_named(tmp_path, monkeypatch, xe.RELEASE, "data/sr1.csv", damage, "0.", "1.",
+                                    xe.load_release)
 
 
 def test_converter_keeps_every_released_number(tmp_path):
