@@ -9,7 +9,6 @@ their bins line up.
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 
 import hist
@@ -18,7 +17,7 @@ import numpy as np
 from generator._validate import ConfigError
 
 from .config import RecoConfig
-from .energy import energy_kevee, kevnr_from_kevee
+from .energy import detector_and_isotope, detector_key, energy_kevee, kevnr_from_kevee
 
 __all__ = ["Layout", "histograms", "nr_yield_band", "on_minus_off", "reconstruct_columns", "select"]
 
@@ -46,8 +45,7 @@ def nr_yield_band(e_nr_kev, detector: dict, generator_config: dict) -> tuple[np.
     an event-by-event quenching spread, if configured, is not in its width."""
     from detsim.calorimeter import yield_band_sigma
 
-    key = json.dumps({"detector": detector, "target": generator_config["target"]}, sort_keys=True, default=str)
-    cal, model, z, a = _band_model(key)
+    cal, model, z, a = _band_model(detector_key(detector, generator_config))
     t = np.maximum(np.asarray(e_nr_kev, dtype=np.float64), 1e-6)  # below-threshold noise reads as <= 0
     y = model.qf(t, z, a)
     return y, yield_band_sigma(t, y, cal)
@@ -55,14 +53,7 @@ def nr_yield_band(e_nr_kev, detector: dict, generator_config: dict) -> tuple[np.
 
 @functools.lru_cache(maxsize=32)
 def _band_model(key: str):
-    from detsim.config import detector_from_dict
-    from generator.nuclei import material
-
-    raw = json.loads(key)
-    det = detector_from_dict(raw["detector"])
-    tgt = raw["target"]
-    mat = material(tgt["material"], tgt.get("isotopes"))
-    iso = mat.isotopes[int(np.argmax(mat.nuclei_per_kg()))]
+    det, iso = detector_and_isotope(key)
     return det.calorimeter, det.quenching.build(), iso.z, iso.a
 
 

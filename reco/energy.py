@@ -23,7 +23,7 @@ import numpy as np
 from detsim.config import detector_from_dict
 from generator.nuclei import material
 
-__all__ = ["ENERGY_SOURCES", "energy_kevee", "kevnr_from_kevee"]
+__all__ = ["ENERGY_SOURCES", "detector_and_isotope", "detector_key", "energy_kevee", "kevnr_from_kevee"]
 
 ENERGY_SOURCES = {"hpge": ("e_det_kevee",), "scintillator": ("num_pe",), "xenon": ("s1_pe", "s2_pe"),
                   "calorimeter": ("e_heat_ev",), "ccd": ("cluster_charge_e",)}
@@ -63,19 +63,28 @@ def energy_kevee(cols: dict, meta: dict) -> np.ndarray:
 
 def kevnr_from_kevee(e_kevee, detector: dict, generator_config: dict) -> np.ndarray:
     """Nuclear-recoil energy whose mean quenched energy is e_kevee (most abundant isotope of the target)."""
-    key = json.dumps({"detector": detector, "target": generator_config["target"]}, sort_keys=True, default=str)
-    ee, t = _quenching_curve(key)
+    ee, t = _quenching_curve(detector_key(detector, generator_config))
     return np.interp(np.asarray(e_kevee, dtype=np.float64), ee, t)
+
+
+def detector_key(detector: dict, generator_config: dict) -> str:
+    """Hashable key of a file's detector and target (for the caches below and reco.analysis's band model)."""
+    return json.dumps({"detector": detector, "target": generator_config["target"]}, sort_keys=True, default=str)
+
+
+@functools.lru_cache(maxsize=32)
+def detector_and_isotope(key: str):
+    """(DetectorConfig, most abundant isotope of the target) of a :func:`detector_key`."""
+    raw = json.loads(key)
+    tgt = raw["target"]
+    mat = material(tgt["material"], tgt.get("isotopes"))
+    return detector_from_dict(raw["detector"]), mat.isotopes[int(np.argmax(mat.nuclei_per_kg()))]
 
 
 @functools.lru_cache(maxsize=32)
 def _quenching_curve(key: str) -> tuple[np.ndarray, np.ndarray]:
     """(E_ee, T_nr) on a grid for one detector and target (cached: toys reconstruct thousands of data sets)."""
-    raw = json.loads(key)
-    det = detector_from_dict(raw["detector"])
-    tgt = raw["target"]
-    mat = material(tgt["material"], tgt.get("isotopes"))
-    iso = mat.isotopes[int(np.argmax(mat.nuclei_per_kg()))]
+    det, iso = detector_and_isotope(key)
     t = np.geomspace(1e-3, 2000.0, 4000)
     qf = det.quenching.build().qf(t, iso.z, iso.a)
     if det.technology == "calorimeter":
