@@ -43,6 +43,16 @@ def window_block(window, efficiency_lines: str = "") -> str:
     return text + efficiency_lines
 
 
+def detector_timing(window, off_shift_ns: float = 8000.0) -> str:
+    """The [detector] table's timing line for the analysis window (start_ns, stop_ns): the on-beam window is the
+    analysis window, the off-beam window as long and ``off_shift_ns`` earlier (clear of the previous pulse's
+    delayed flux), so that the detector simulation and cevns-rate cut the same times."""
+    start, stop = window
+    length = stop - start
+    return (f"timing = {{ on_start_ns = {start:.1f}, on_length_ns = {length:.1f}, "
+            f"off_start_ns = {start - off_shift_ns:.1f}, off_length_ns = {length:.1f} }}")
+
+
 EFF_FLOOR = 1e-4  # generation threshold: the highest grid energy below which the efficiency stays under this
 
 

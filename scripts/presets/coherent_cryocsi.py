@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import poisson
 
-from ._common import (HEADER, NO_BACKGROUNDS_TAIL, PHYSICS_BLOCK, csi_qf_2021, generator_block, grid, recoil_block,
-                      window_block)
+from ._common import (HEADER, NO_BACKGROUNDS_TAIL, PHYSICS_BLOCK, csi_qf_2021, detector_timing, generator_block, grid,
+                      recoil_block, window_block)
 
 
 NAME = "coherent_cryocsi"
@@ -79,7 +79,7 @@ live_days = 365.0                    # [ASSUMED] one year of beam
 # the proton pulse; a window starting at 0 would cut half of the prompt flux).
 [detector]
 preset = "cryocsi"
-timing = {{ on_start_ns = -500.0, on_length_ns = 6000.0, off_start_ns = -8500.0, off_length_ns = 6000.0 }}
+{detector_timing(WINDOW)}
 # BACKGROUNDS: the projected CryoCsI steady-state and BRN rates (proposal, arXiv:2311.13032, Ding
 # thesis arXiv:2405.19476){NO_BACKGROUNDS_TAIL}
 [reco]

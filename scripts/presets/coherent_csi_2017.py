@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import (CSI_GRID, CSI_PE_MAX, HEADER, RELEASE_T0_NS, generator_block, klein_nystrand, poisson_fold,
-                      rate_with_table, recoil_block, window_block)
+from ._common import (CSI_GRID, CSI_PE_MAX, HEADER, RELEASE_T0_NS, detector_timing, generator_block, klein_nystrand,
+                      poisson_fold, rate_with_table, recoil_block, window_block)
 
 
 NAME = "coherent_csi_2017"
@@ -152,7 +152,7 @@ preset = "coherent_csi_na"
 quenching = {{ model = "constant", value = 0.0878 }}
 # 12 us coincidence (C) window and an equal anti-coincidence (AC) window before it [M, INPUTS 11], shifted by
 # -440 ns: this package's times are centred on the proton pulse, the release frame puts it at +440 ns [ASSUMED].
-timing = {{ on_start_ns = -440.0, on_length_ns = 12000.0, off_start_ns = -12440.0, off_length_ns = 12000.0 }}
+{detector_timing(WINDOW, off_shift_ns=12000.0)}
 
 [detector.scintillator]
 light_yield = 13.348

@@ -10,8 +10,8 @@ import math
 import numpy as np
 from scipy.stats import gamma as gamma_dist
 
-from ._common import (CSI_GRID, CSI_PE_MAX, HEADER, PHYSICS_BLOCK, RELEASE_T0_NS, csi_qf_2021, generator_block,
-                      klein_nystrand, poisson_fold, rate_with_table, recoil_block, window_block)
+from ._common import (CSI_GRID, CSI_PE_MAX, HEADER, PHYSICS_BLOCK, RELEASE_T0_NS, csi_qf_2021, detector_timing,
+                      generator_block, klein_nystrand, poisson_fold, rate_with_table, recoil_block, window_block)
 
 
 NAME = "coherent_csi_2022"
@@ -106,7 +106,7 @@ beam_energy_gwh = 13.99              # [code] Newtrinos coherent_csi.jl (exposur
 # POT mean at +440 ns [ASSUMED as in the LAr release]): without the shift half of the prompt pulse is cut.
 [detector]
 preset = "coherent_csi_na"
-timing = {{ on_start_ns = -440.0, on_length_ns = 6000.0, off_start_ns = -8440.0, off_length_ns = 6000.0 }}
+{detector_timing(WINDOW)}
 
 [reco]
 threshold_kevee = 0.0

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import (HEADER, PHYSICS_BLOCK, RELEASE_T0_NS, ROOT, generator_block, klein_nystrand, recoil_block,
-                      window_block)
+from ._common import (HEADER, PHYSICS_BLOCK, RELEASE_T0_NS, ROOT, detector_timing, generator_block, klein_nystrand,
+                      recoil_block, window_block)
 
 
 NAME = "coherent_lar_2020"
@@ -61,7 +61,7 @@ protons_on_target = 13.8e22          # [data] = 6.12 GWh
 # +440 ns (LArParametersAnlA.yaml), times here are centred on the pulse, so the ROI is -540 to 4460 ns.
 [detector]
 preset = "cenns10_lar"
-timing = {{ on_start_ns = -540.0, on_length_ns = 5000.0, off_start_ns = -8540.0, off_length_ns = 5000.0 }}
+{detector_timing(WINDOW)}
 
 [reco]
 threshold_kevee = 0.0
