@@ -425,10 +425,11 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
     # iminuit reads the parameter names from _parameters instead of inspecting the signature (1 ms per fit)
     nll_fixed_templates._parameters = {name: None for name in c.param_names}
 
+    # the general path, only taken when nuisances move the templates (else the two functions above)
     def nll(p):
         p = np.asarray(p, dtype=float)
         scales, theta = c.split(p)
-        t = fixed_t if fixed_t is not None else c.templates(theta)
+        t = c.templates(theta)
         lam = scales @ t
         var = (scales * scales) @ c.variance
         val = profiled_nll_sum(lam, var, n) + saturated
@@ -441,8 +442,8 @@ def fit(model: BinnedModel, *, data: np.ndarray | None = None, minos: bool = Fal
     def grad(p):
         p = np.asarray(p, dtype=float)
         scales, theta = c.split(p)
-        raw = c.raw_templates(theta) if fixed_t is None else fixed_t
-        t = np.maximum(raw, 0.0) if fixed_t is None else fixed_t
+        raw = c.raw_templates(theta)
+        t = np.maximum(raw, 0.0)
         lam = scales @ t
         var = (scales * scales) @ c.variance
         profiled_derivatives(lam, var, n, g_lam, g_var)
