@@ -56,7 +56,11 @@ def energy_kevee(cols: dict, meta: dict) -> np.ndarray:
         return heat_ev_to_kevee(cols["e_heat_ev"], build(section_class, detector.get("calorimeter") or {},
                                                          "calorimeter"))
     if tech == "ccd":
-        eps_ev = (meta.get("ccd") or {}).get("pair_energy_ev") or (detector.get("ccd") or {}).get("pair_energy_ev", 3.749)
+        from detsim.ccd import section_class as ccd_section
+        from generator._validate import build
+
+        eps_ev = (meta.get("ccd") or {}).get("pair_energy_ev") or \
+            build(ccd_section, detector.get("ccd") or {}, "ccd").pair_energy_ev  # the [ccd] default, not a copy
         return np.asarray(cols["cluster_charge_e"], dtype=np.float64) * eps_ev * 1e-3
     raise ValueError(f"no energy estimator for technology {tech!r}")
 

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from .config import RECOIL_DARK, CCDConfig
-from .physics import dark_lambda, dark_seed_table
+from .physics import dark_lambda, dark_seed_table, mean_electrons
 
 __all__ = ["ccd_loop", "ccd_response"]
 
@@ -129,7 +129,7 @@ _ccd_kernel = njit(cache=True, nogil=True)(ccd_loop)
 
 def ccd_response(rng, e_kevee, recoil_type, depth_um, ccd: CCDConfig, *, jit: bool = True) -> dict:
     """Electrons and the measured cluster of each event (``jit=False``: the interpreted reference, same draws)."""
-    mu = np.ascontiguousarray(e_kevee, dtype=np.float64) * 1e3 / ccd.pair_energy_ev
+    mu = mean_electrons(e_kevee, ccd.pair_energy_ev)  # a fresh contiguous float64 array
     dark = np.ascontiguousarray(np.asarray(recoil_type) == RECOIL_DARK)
     k_min, cdf = dark_seed_table(ccd)
     fn = _ccd_kernel if jit else ccd_loop
