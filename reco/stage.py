@@ -20,6 +20,7 @@ from generator.eventfile import EventReader, EventWriter
 from .analysis import Layout, data_counts, histograms, on_minus_off, reconstruct_columns, select
 from .config import RecoConfig
 from .fit import fit_templates, flatten_templates, flatten_variances
+from .histograms import ORIGIN_TITLES as ORIGIN_LABEL  # one title per template name (also the histograms')
 
 __all__ = ["Templates", "analyse", "fit_counts", "reconstruct"]
 
@@ -239,6 +240,3 @@ def write_summary(outdir: Path, summary: dict) -> None:
                          f"{summary['flux_averaged_xsec_sm_cm2']:.3e})")
     (outdir / "summary.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-
-ORIGIN_LABEL = {"cevns": "CEvNS", "ssb": "steady-state background", "brn": "beam-related neutrons",
-                "nin": "neutrino-induced neutrons", "lee": "low-energy excess"}
