@@ -50,15 +50,20 @@ def rate_json(name: str) -> dict:
     return json.loads(out.getvalue())
 
 
-@lru_cache(maxsize=1)
-def preset_builders_common():
-    """scripts/presets/_common.py (the experiment-preset builders' shared helpers), imported by path."""
+def import_script(rel_path: str, module_name: str):
+    """A repository file imported by path (scripts/ is not a package); a fresh module on every call."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("preset_builders_common", ROOT / "scripts" / "presets" / "_common.py")
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / rel_path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+@lru_cache(maxsize=1)
+def preset_builders_common():
+    """scripts/presets/_common.py (the experiment-preset builders' shared helpers), imported by path."""
+    return import_script("scripts/presets/_common.py", "preset_builders_common")
 
 
 def released_analysis_fixtures(preset: str, build, result_name: str = "result", **build_kwargs):

@@ -9,7 +9,6 @@ tuned to the papers.
 
 from __future__ import annotations
 
-import importlib.util
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from generator.generate import generate
 from generator.rates import expected_rates
 from reco.config import reco_from_dict
 from reco.run import detector_for_run
-from tests.helpers import rate_json
+from tests.helpers import import_script, rate_json
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESETS = ("coherent_csi_2017", "coherent_csi_2022", "coherent_lar_2020", "conus_plus_2025", "coherent_ge_2025",
@@ -32,11 +31,7 @@ PRESETS = ("coherent_csi_2017", "coherent_csi_2022", "coherent_lar_2020", "conus
 
 @lru_cache(maxsize=1)
 def builder():
-    spec = importlib.util.spec_from_file_location("make_experiment_presets",
-                                                  ROOT / "scripts" / "make_experiment_presets.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return import_script("scripts/make_experiment_presets.py", "make_experiment_presets")
 
 
 def ours(name: str) -> float:

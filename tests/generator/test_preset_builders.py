@@ -4,12 +4,13 @@ interface of scripts/presets/__init__.py is refused with a message naming the fi
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import import_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,11 +37,7 @@ def preset_text(x, y):
 
 
 def driver():
-    spec = importlib.util.spec_from_file_location("make_experiment_presets_under_test",
-                                                  ROOT / "scripts" / "make_experiment_presets.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return import_script("scripts/make_experiment_presets.py", "make_experiment_presets_under_test")
 
 
 def builder_dir(tmp_path: Path, files: dict[str, str]) -> Path:
