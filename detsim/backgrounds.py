@@ -140,6 +140,12 @@ def decay_factor(bg: BackgroundConfig, run_days: float) -> float:
     return bg.decay_floor + (1.0 - bg.decay_floor) * mean_exp
 
 
+def _truncated_exp(u, bg: BackgroundConfig):
+    """Inverse CDF of exp(-E / slope_kev) truncated to [e_min_kev, e_max_kev]."""
+    span = 1.0 - np.exp(-(bg.e_max_kev - bg.e_min_kev) / bg.slope_kev)
+    return bg.e_min_kev - bg.slope_kev * np.log1p(-span * u)
+
+
 def _power_law(u, lo, hi, index):
     """Inverse CDF of E^-index on [lo, hi]."""
     if abs(index - 1.0) < 1e-12:
@@ -168,16 +174,13 @@ def _energies(rng, bg, n):
         return np.zeros(n)
     if bg.spectrum == "lee":
         u, pick = rng.random(n), rng.random(n)
-        span = 1.0 - np.exp(-(bg.e_max_kev - bg.e_min_kev) / bg.slope_kev)
-        e_exp = bg.e_min_kev - bg.slope_kev * np.log1p(-span * u)
+        e_exp = _truncated_exp(u, bg)
         if bg.exp_fraction >= 1:
             return e_exp
         return np.where(pick < bg.exp_fraction, e_exp, _power_law(u, bg.e_min_kev, bg.e_max_kev, bg.power_index))
     if bg.spectrum == "flat":
         return bg.e_min_kev + (bg.e_max_kev - bg.e_min_kev) * rng.random(n)
-    # exponential truncated to [e_min, e_max], by inversion
-    span = 1.0 - np.exp(-(bg.e_max_kev - bg.e_min_kev) / bg.slope_kev)
-    return bg.e_min_kev - bg.slope_kev * np.log1p(-span * rng.random(n))
+    return _truncated_exp(rng.random(n), bg)
 
 
 def _vertices(rng, geometry, n):
