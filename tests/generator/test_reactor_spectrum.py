@@ -48,6 +48,21 @@ def test_capture_spectra_normalised_per_decay_with_their_endpoints(parent, endpo
     assert np.trapezoid(e * s, e) == pytest.approx(mean, abs=0.005)
 
 
+def test_fermi_function_analytic_limits():
+    # The relativistic F0(Z, W) of the capture spectra has two closed-form limits: F0 = 1 for Z = 0, and for
+    # alpha Z -> 0 (gamma -> 1) the non-relativistic Fermi function 2 pi eta / (1 - exp(-2 pi eta)), eta = alpha Z W/p
+    # (e.g. Krane, Introductory Nuclear Physics, sec. 9.2); at Z = 1 the (2pR)^(2(gamma-1)) factor differs from 1 by
+    # < 1e-3.
+    from generator.sources.reactor import _ALPHA, _fermi_function
+
+    w = np.linspace(1.01, 4.0, 50)
+    assert np.allclose(_fermi_function(0, w), 1.0, rtol=1e-12)
+    eta = _ALPHA * w / np.sqrt(w * w - 1.0)
+    assert np.allclose(_fermi_function(1, w), 2 * np.pi * eta / (1 - np.exp(-2 * np.pi * eta)), rtol=1e-3)
+    # beta- decay: the Coulomb attraction of the daughter enhances slow electrons, more for larger Z
+    assert np.all(np.diff(_fermi_function(93, w)) < 0) and np.all(_fermi_function(94, w) > _fermi_function(93, w))
+
+
 def test_capture_components_and_flux_range():
     ff = FISSION_FRACTION_SETS["daya_bay"]
     src = reactor_source(thermal_power_gw=3.6, distance_m=20.7, live_days=1.0, fission_fractions=ff)
