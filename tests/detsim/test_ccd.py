@@ -118,6 +118,23 @@ def test_diffusion_width_vs_depth(depth):
     assert got == pytest.approx(float(sheppard_sigma_um(s, 2.0)), rel=0.03)
 
 
+def test_diffusion_limits_at_the_gates_and_for_shallow_charge():
+    """Analytic limits of sigma^2 = -A ln(1 - b z): no spread for charge made at the gates (z = 0: the whole deposit
+    lands in the one pixel it was made in, RMS 0), and free diffusion sigma^2 -> A b z (linear in the drift
+    distance) for b z << 1, with the next term A (b z)^2 / 2."""
+    a, b = 216.2, 8.8e-4
+    assert float(diffusion_sigma_um(0.0, a, b)) == 0.0
+    for z in (0.5, 5.0, 50.0):  # b z from 4e-4 (above float cancellation in ln(1 - b z)) to 0.04
+        x = b * z
+        assert float(diffusion_sigma_um(z, a, b)) ** 2 == pytest.approx(a * x * (1 + x / 2), rel=x * x)
+    ccd = CCDConfig(**QUIET)
+    n = 200
+    out = run(ccd, np.full(n, 300 * ccd.pair_energy_ev * 1e-3), np.zeros(n), seed=9)
+    assert (out["num_electrons"] > 200).all()
+    assert (out["num_pixels"] == 1).all() and (out["cluster_rms_um"] == 0).all()
+    np.testing.assert_array_equal(out["cluster_charge_e"], out["num_electrons"])
+
+
 def test_deeper_charge_spreads_over_more_pixels():
     """Monotonic: the mean number of cluster pixels of 100-electron deposits grows with depth (15 um pixels)."""
     ccd = CCDConfig(**QUIET)
