@@ -148,7 +148,7 @@ def _unshuffle_inflate(mask: int, data: bytes, dtype: np.dtype, out: np.ndarray)
     planes = data if mask & SKIP_DEFLATE_MASK else _fast_zlib.decompress(data)
     size = dtype.itemsize
     rows = len(out)
-    if size == 1 or mask & 0b1:  # one byte plane, or the shuffle filter was skipped
+    if size == 1 or mask & SKIP_SHUFFLE_MASK:  # one byte plane, or the shuffle filter was skipped
         out.view(np.uint8)[:] = np.frombuffer(planes, np.uint8, count=rows * size)
         return
     n_chunk = len(planes) // size
