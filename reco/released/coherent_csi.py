@@ -33,13 +33,10 @@ the conversion of the count into a cross section (it is added to the error of ``
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 from scipy.special import gammainc
 
-from generator.generate import plan_run
-from generator.sampler import sample_chunks
+from reco.released._signal import unfolded_sample
 from reco.released.likelihood import Axis, BinnedModel, Component, ReleasedAnalysis, ShapeNuisance
 from reco.released.release_files import load_text_table, verify_release
 
@@ -214,12 +211,7 @@ def _steady_state(ac: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _signal_events(cfg, n_events: int, seed: int | None) -> dict:
     """Fixed-N weighted sample of the preset's source/target/exposure, without the preset's folded efficiency."""
-    recoil = dataclasses.replace(cfg.recoil, efficiency_kevnr=None, efficiency=None,
-                                 threshold_kevnr=GENERATION_THRESHOLD_KEVNR)
-    cfg = dataclasses.replace(cfg, recoil=recoil)
-    plan = plan_run(cfg, n_events=n_events, seed=seed, mode="fixed")
-    return sample_chunks(plan.tables, plan.seed, np.arange(len(plan.sizes)), plan.sizes, plan.chunk_size,
-                         plan.weight)
+    return unfolded_sample(cfg, n_events, seed, GENERATION_THRESHOLD_KEVNR)
 
 
 def _signal_templates(t_nr_kev, trec_us, weight, qf, eff, pairs) -> dict:

@@ -33,10 +33,9 @@ renormalised like the release's one-sided variant) and the QF +-1 sigma (yaml, a
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
+from ._signal import unfolded_sample
 from .likelihood import Axis, BinnedModel, Component, ReleasedAnalysis, ShapeNuisance
 from .release_files import load_text_table, verify_release
 
@@ -131,17 +130,10 @@ def load_release() -> dict:
 
 def signal_sample(cfg, n_events: int, seed: int | None = None) -> dict:
     """A fixed-N weighted CEvNS sample of the preset's source, target and exposure, with no efficiency applied."""
-    from generator.generate import plan_run
-    from generator.sampler import sample_chunks
-
-    recoil = dataclasses.replace(cfg.recoil, efficiency_kevnr=None, efficiency=None,
-                                 threshold_kevnr=GENERATION_THRESHOLD_KEVNR)
-    cfg = dataclasses.replace(cfg, recoil=recoil)
-    plan = plan_run(cfg, n_events=n_events, seed=seed, mode="fixed")
-    ev = sample_chunks(plan.tables, plan.seed, np.arange(len(plan.sizes)), plan.sizes, plan.chunk_size, plan.weight)
-    ev = {k: np.asarray(v) for k, v in ev.items()}
+    ev = unfolded_sample(cfg, n_events, seed, GENERATION_THRESHOLD_KEVNR)
+    base = cfg.generator.seed if seed is None else int(seed)  # the run's seed, as plan_run resolves it
     # the response's own normal draws (one per event), so that every systematic variant sees the same fluctuations
-    ev["smear_z"] = np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(40, 2020))).standard_normal(
+    ev["smear_z"] = np.random.default_rng(np.random.SeedSequence(base, spawn_key=(40, 2020))).standard_normal(
         len(ev["weight"]))
     return ev
 

@@ -45,6 +45,7 @@ from iminuit import Minuit
 
 from generator._validate import ConfigError
 
+from ._signal import unfolded_sample
 from .likelihood import Axis, BinnedModel, Component, ReleasedAnalysis, ShapeNuisance
 from .release_files import load_text_table, verify_release
 
@@ -102,13 +103,8 @@ def load_release() -> dict:
 
 
 def _one_sample(cfg, n_events: int, seed: int, threshold_kevnr: float) -> dict:
-    from generator.generate import plan_run
-    from generator.sampler import sample_chunks
-
-    recoil = dataclasses.replace(cfg.recoil, efficiency_kevnr=None, efficiency=None, threshold_kevnr=threshold_kevnr)
-    plan = plan_run(dataclasses.replace(cfg, recoil=recoil), n_events=n_events, seed=seed, mode="fixed")
-    ev = sample_chunks(plan.tables, plan.seed, np.arange(len(plan.sizes)), plan.sizes, plan.chunk_size, plan.weight)
-    return {k: np.asarray(ev[k]) for k in ("t_nr_kev", "weight")}
+    ev = unfolded_sample(cfg, n_events, seed, threshold_kevnr)
+    return {k: ev[k] for k in ("t_nr_kev", "weight")}
 
 
 def signal_sample(cfg, n_events: int, seed: int | None = None) -> dict:

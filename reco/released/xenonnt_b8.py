@@ -44,13 +44,10 @@ same 8B spectrum gives fewer expected events (XENONnT's own spectrum: 9.2 instea
 
 from __future__ import annotations
 
-import dataclasses
-
 import h5py
 import numpy as np
 
-from generator.generate import plan_run
-from generator.sampler import sample_chunks
+from reco.released._signal import unfolded_sample
 from reco.released.likelihood import Axis, BinnedModel, Component, GridNuisance, ReleasedAnalysis
 from reco.released.release_files import verify_release
 
@@ -185,10 +182,7 @@ def efficiency_weights(t_kevnr: np.ndarray, energies: np.ndarray) -> tuple[np.nd
 def generate_signal(cfg, n_events: int, seed: int | None) -> dict:
     """Weighted CEvNS recoils of the preset's source and target (no folded efficiency), generated above
     E_MIN_KEVNR; weights sum to the expected events of the preset's exposure."""
-    cfg = dataclasses.replace(cfg, recoil=dataclasses.replace(cfg.recoil, efficiency_kevnr=None, efficiency=None,
-                                                              threshold_kevnr=E_MIN_KEVNR))
-    plan = plan_run(cfg, n_events=n_events, seed=seed, mode="fixed")
-    ev = sample_chunks(plan.tables, plan.seed, np.arange(len(plan.sizes)), plan.sizes, plan.chunk_size, plan.weight)
+    ev = unfolded_sample(cfg, n_events, seed, E_MIN_KEVNR)
     exposure_t_yr = cfg.target.mass_kg / 1000.0 * cfg.exposure.live_days / DAYS_PER_YEAR
     return {"t_nr_kev": np.asarray(ev["t_nr_kev"]), "weight": np.asarray(ev["weight"]),
             "per_t_yr": np.asarray(ev["weight"]) / exposure_t_yr}
