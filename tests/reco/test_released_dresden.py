@@ -40,6 +40,18 @@ def test_damaged_release_is_named_in_one_line(tmp_path, monkeypatch, damage):
                                     dd.load_release)
 
 
+def test_response_constants_are_the_detector_presets():
+    # the released-analysis response repeats data/detectors/dresden_ii.toml's HPGe numbers (noise 68.5 eV, i.e. a
+    # pulser FWHM of 161.3 eV; F = 0.11; 2.96 eV per pair): the two must not drift apart
+    from detsim.config import load_detector
+
+    hpge = load_detector("dresden_ii").hpge
+    assert dd.FANO == hpge.fano
+    assert dd.PAIR_KEV == pytest.approx(hpge.pair_energy_ev * 1e-3, rel=1e-12)
+    (unit,) = hpge.detectors
+    assert dd.NOISE_SIGMA_KEV * 1e3 * 2.0 * np.sqrt(2.0 * np.log(2.0)) == pytest.approx(unit.pulser_fwhm_ev, abs=0.05)
+
+
 def test_effective_counts_reproduce_the_released_errors(analysis):
     rel = dd.load_release()
     n = analysis.model.data
