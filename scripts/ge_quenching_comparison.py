@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 from detsim.config import load_detector  # noqa: E402
 from detsim.hpge import resolution_sigma_kev  # noqa: E402
 from detsim.quenching import GE_MODELS, QuenchingModel  # noqa: E402
+from generator.cli import window_summary  # noqa: E402
 from generator.config import config_from_dict, read_raw  # noqa: E402
 from generator.experiment import Experiment  # noqa: E402
 from generator.rates import expected_rates  # noqa: E402
@@ -100,12 +101,8 @@ def with_efficiency(raw, grid, eff):
 def count(cfg):
     """Expected CEvNS events after efficiency (in the beam window when the preset has one) and the flux."""
     table = expected_rates(Experiment.from_config(cfg))
-    n = table.expected_events
-    if cfg.window is not None:
-        from generator.windows import window_acceptance
-
-        acc = window_acceptance(Experiment.from_config(cfg).source, cfg.window)
-        n = sum(v * acc[c] for c, v in table.by_component().items())
+    window = window_summary(cfg, table)  # cevns-rate's own expected_events_in_window
+    n = table.expected_events if window is None else window["expected_events_in_window"]
     return float(n), float(table.flux_cm2_s) if table.flux_cm2_s is not None else None
 
 
