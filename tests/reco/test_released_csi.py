@@ -51,6 +51,21 @@ def test_asimov_fit_returns_mu_one(analysis):
     assert r.n_signal == pytest.approx(analysis.model.components[0].expected.sum(), rel=1e-4)
 
 
+def test_response_constants_are_the_preset_builders():
+    # the preset builder (scripts/presets/coherent_csi_2022.py, which folds the preset's efficiency table) and this
+    # analysis repeat the same release numbers: light yield, Gamma PE resolution, timing efficiency, time frame
+    import importlib
+
+    builder = importlib.import_module("scripts.presets.coherent_csi_2022")
+    common = importlib.import_module("scripts.presets._common")
+    assert csi.LIGHT_YIELD_PE_PER_KEVEE == builder.CSI2022_LY
+    assert (csi.GAMMA_A, csi.GAMMA_B_PER_KEVEE) == builder.CSI2022_GAMMA
+    assert (csi.TIMING_FLAT_UNTIL_US * 1e3, csi.TIMING_DECAY_PER_US) == pytest.approx(builder.CSI2021_TIMING_EFF)
+    assert csi.RELEASE_T0_NS == common.RELEASE_T0_NS
+    # the Gamma's mean (1/a PE per keVee) is the light yield to the four digits both quote
+    assert 1.0 / csi.GAMMA_A == pytest.approx(csi.LIGHT_YIELD_PE_PER_KEVEE, abs=0.005)
+
+
 def test_signal_template_total_equals_the_in_window_expectation(cfg, analysis):
     """The template's total = sum over generated events of weight x timing efficiency x [0, 6 us) x the
     probability to land in 0-60 PE and pass the PE efficiency, integrated here independently (scipy's Gamma
