@@ -93,7 +93,7 @@ description = "XENONnT solar 8B CEvNS (PRL 133, 191002 (2024), arXiv:2408.02877)
 # Paper [paper, abstract]: 37 events observed above 0.5 keV with 26.4 +1.4 -1.3 expected from backgrounds,
 # 2.73 sigma; measured 8B flux 4.7 +3.6 -2.3 x 1e6 /cm2/s. SM 8B expectation 11.9 events at the SNO flux [data:
 # the 2024 8B templates of XENONnT/light_wimp_data_release x the exposures]; 25 % signal-efficiency uncertainty
-# [data: its statistical model]. With the released (2026) efficiencies this preset expects ~10.0 (README).
+# [data: its statistical model]. With the released (2026) efficiencies this preset expects 9.9 (README).
 
 [source]
 kind = "solar"
