@@ -20,8 +20,10 @@ def calorimeter_steps(det) -> list[Step]:
     def yields(rng, c):
         t = np.asarray(c["t_nr_kev"], dtype=np.float64)
         e_ee = quench.quench(rng, t, c["target_z"], c["target_a"])  # event-by-event QF spread if configured
-        with np.errstate(divide="ignore", invalid="ignore"):
-            qf = np.where(t > 0, e_ee / np.where(t > 0, t, 1.0), quench.qf(t, c["target_z"], c["target_a"]))
+        qf = e_ee / np.where(t > 0, t, 1.0)
+        zero = ~(t > 0)  # no recoil energy to divide by: the mean QF there (evaluated for those events only)
+        if zero.any():
+            qf[zero] = quench.qf(t[zero], np.asarray(c["target_z"])[zero], np.asarray(c["target_a"])[zero])
         # recoil_type is added by the detsim stage (backgrounds); a bare generator chunk holds nuclear recoils only
         rt = c["recoil_type"] if "recoil_type" in c else np.zeros(len(t), dtype=np.int8)
         return {"ionisation_yield_model": ionisation_yield(qf, rt)}
