@@ -2,7 +2,8 @@
 
 The text of a preset: HEADER, the [recoil] table (recoil_block: grid, generation threshold, number format), the
 [window] table (window_block) and the [detector] timing line for the same window (detector_timing); the efficiency
-folds more than one experiment uses (poisson_fold, hpge_efficiency, the COHERENT CsI QF); the rate of a preset with and without a replaced efficiency table (rates, rate_with_table).
+folds more than one experiment uses (poisson_fold, hpge_efficiency, the COHERENT CsI QF); the rate of a preset
+with and without a replaced efficiency table (rates, rate_with_table).
 What only one experiment uses stays in that experiment's module.
 """
 
