@@ -184,8 +184,7 @@ def generate_signal(cfg, n_events: int, seed: int | None) -> dict:
     E_MIN_KEVNR; weights sum to the expected events of the preset's exposure."""
     ev = unfolded_sample(cfg, n_events, seed, E_MIN_KEVNR)
     exposure_t_yr = cfg.target.mass_kg / 1000.0 * cfg.exposure.live_days / DAYS_PER_YEAR
-    return {"t_nr_kev": np.asarray(ev["t_nr_kev"]), "weight": np.asarray(ev["weight"]),
-            "per_t_yr": np.asarray(ev["weight"]) / exposure_t_yr}
+    return {"t_nr_kev": ev["t_nr_kev"], "weight": ev["weight"], "per_t_yr": ev["weight"] / exposure_t_yr}
 
 
 def signal_templates(events: dict, mono: np.ndarray, energies: np.ndarray, exposure_t_yr: float):
