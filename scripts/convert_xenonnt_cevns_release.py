@@ -97,12 +97,13 @@ def convert(release: Path, out_dir: Path, commit: str | None) -> None:
                     rg[i, j] = read_template(p, edges)
                     sums.append((sha256(p), rel(p)))
             files = sorted((tdir / "mono").glob("template_XENONnT_*_mono_*.h5"))
-            energies = sorted({MONO.search(p.name).group(2) for p in files})
-            mono = np.full((len(energies), 7, 7, 3, 3, 3, 3), np.nan)
-            for p in files:
-                m = MONO.search(p.name)
+            names = {p: MONO.search(p.name) for p in files}
+            for p, m in names.items():  # before the energies are read from the names: one line, not a traceback
                 if m is None or m.group(1) != sr:
                     sys.exit(f"{p}: unexpected file name")
+            energies = sorted({m.group(2) for m in names.values()})
+            mono = np.full((len(energies), 7, 7, 3, 3, 3, 3), np.nan)
+            for p, m in names.items():
                 k = energies.index(m.group(2))
                 i, j = GRID.index(float(m.group(3))), GRID.index(float(m.group(4)))
                 mono[k, i, j] = read_template(p, edges)

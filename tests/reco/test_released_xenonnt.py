@@ -177,3 +177,8 @@ def test_converter_keeps_every_released_number(tmp_path):
         assert np.array_equal(g["edges/cs2"][()], edges[0])
     sums = (tmp_path / "out" / "SOURCE_SHA256SUMS").read_text().splitlines()
     assert len(sums) == len(written) == 2 * (2 + 49 + 2 * 49)
+    # a mono-energetic file whose name does not parse is named in one line (not an AttributeError)
+    bad = tmp_path / "rel" / "templates" / "sr0" / "mono" / "template_XENONnT_sr0_mono_0.7_cevns_tly_0.0_tqy_0.0.h5"
+    write(bad, rng.random((3, 3, 3, 3)))
+    with pytest.raises(SystemExit, match="unexpected file name"):
+        conv.convert(tmp_path / "rel", tmp_path / "out2", "abc")
