@@ -37,7 +37,7 @@ from generator._rng import (
 )
 from generator.eventfile import Jagged
 
-from .config import KIND_AFTERPULSE, KIND_CROSSTALK
+from .config import KIND_AFTERGLOW, KIND_AFTERPULSE, KIND_CROSSTALK, KIND_DARK
 from .physics import KernelParams
 
 __all__ = ["photodetect", "photodetect_loop", "poisson"]
@@ -179,6 +179,26 @@ def _avalanche(s, t, a, kind, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_a
     return m, xt_gap, gap, n_a0, n_prompt
 
 
+@njit(cache=True, inline="always")
+def _window_pe(s, count, kind, share, n_arrays, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_ap, gap, lo, width,
+               hi, prompt, bt, ba, bk, m):
+    """``count`` single PE of ``kind`` uniform in the window [lo, lo + width), each on array 1 with probability
+    1 - share (two arrays), each avalanching (:func:`_avalanche`). Returns as :func:`_avalanche`, summed over
+    them (m = -1 when one did not fit; the sums are then unused)."""
+    na0 = 0
+    npr = 0
+    for _ in range(count):
+        t = lo + width * uniform(s)
+        a = _pick_array(s, n_arrays, share)
+        m, xt_gap, gap, x0, xp = _avalanche(s, t, a, kind, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_ap, gap,
+                                            lo, hi, prompt, bt, ba, bk, m)
+        if m < 0:
+            break
+        na0 += x0
+        npr += xp
+    return m, xt_gap, gap, na0, npr
+
+
 # --------------------------------------------------------------------------------------------------------
 # the per-chunk pass
 # --------------------------------------------------------------------------------------------------------
@@ -247,27 +267,20 @@ def _photodetect_kernel(state, first, m, xt_gap, gap, mean, is_er, offset, taus,
                 break
             na0 += x0
             npr += xp
-        # 2. afterglow (single PE uniform in the window, split like light) and dark counts (uniform, any array)
+        # 2. afterglow (single PE uniform in the window, split like light) and dark counts (uniform, any array:
+        #    share 1/2, the same coin as int(2 u) since 2 u is exact)
         if m >= 0 and glow_mu > 0.0:
-            for _ in range(_poisson_inversion(s, glow_mu, glow_p0)):
-                t = lo + width * uniform(s)
-                a = _pick_array(s, n_arrays, share)
-                m, xt_gap, gap, x0, xp = _avalanche(s, t, a, 4, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_ap,
-                                                        gap, lo, hi, prompt, bt, ba, bk, m)
-                if m < 0:
-                    break
-                na0 += x0
-                npr += xp
+            m, xt_gap, gap, x0, xp = _window_pe(s, _poisson_inversion(s, glow_mu, glow_p0), KIND_AFTERGLOW, share,
+                                                n_arrays, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_ap, gap,
+                                                lo, width, hi, prompt, bt, ba, bk, m)
+            na0 += x0
+            npr += xp
         if m >= 0 and dark_mu > 0.0:
-            for _ in range(_poisson_inversion(s, dark_mu, dark_p0)):
-                t = lo + width * uniform(s)
-                a = int(n_arrays * uniform(s)) if n_arrays == 2 else 0
-                m, xt_gap, gap, x0, xp = _avalanche(s, t, a, 3, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_ap,
-                                                        gap, lo, hi, prompt, bt, ba, bk, m)
-                if m < 0:
-                    break
-                na0 += x0
-                npr += xp
+            m, xt_gap, gap, x0, xp = _window_pe(s, _poisson_inversion(s, dark_mu, dark_p0), KIND_DARK, 0.5,
+                                                n_arrays, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_ap, gap,
+                                                lo, width, hi, prompt, bt, ba, bk, m)
+            na0 += x0
+            npr += xp
         if m < 0:  # out of room: undo the event's draws; the driver grows the buffers and resumes here
             s[0], s[1], s[2], s[3] = s0, s1, s2, s3
             store_state(state, s)
