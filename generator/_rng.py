@@ -17,8 +17,9 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
 
-__all__ = ["binomial", "binomial_large", "chunk_states", "exponential", "local_state", "next_u64",
-           "standard_exponential", "standard_normal", "state_from", "store_state", "uniform", "ziggurat_tables"]
+__all__ = ["binomial", "binomial_large", "chunk_states", "exponential", "local_state", "next_u64", "poisson",
+           "poisson_inversion", "standard_exponential", "standard_normal", "state_from", "store_state", "uniform",
+           "ziggurat_tables"]
 
 _M53 = 1.0 / 9007199254740992.0  # 2^-53
 STATE_WORDS = 4  # xoshiro256++: 4 x 64 bits
@@ -284,6 +285,65 @@ def binomial_large(s, n, p):
             if x < 0:  # the rounding residual (~1e-15) beyond all outcomes: draw again
                 continue
         return n - x if flip else x
+
+
+# Below this mean the Poisson count is drawn by inversion from 0 (a uniform and ~mu multiplications); above it
+# by Hoermann's transformed rejection, O(1) (valid for mu >= 10; numpy switches at the same mean).
+POISSON_INVERSION_MAX_MEAN = 10.0
+
+
+@njit(cache=True, inline="always")
+def poisson_inversion(s, mu, p0):
+    """Poisson(mu) by inversion from 0, P(0) = p0 = exp(-mu) given (precomputed for constant means). The rounding
+    residual of the pmf sum (~1e-16) is absorbed by a restart beyond mean + 10 sigma + 10. For small means (cost
+    ~mu; p0 underflows to 0 beyond mu ~ 745 and the restarts never end): :func:`poisson` otherwise."""
+    bound = mu + 10.0 * math.sqrt(mu) + 10.0
+    while True:
+        u = uniform(s)
+        k = 0
+        p = p0
+        while u > p and k <= bound:
+            u -= p
+            k += 1
+            p *= mu / k
+        if k <= bound:
+            return k
+
+
+@njit(cache=True, inline="always")
+def _poisson_ptrs(s, mu):
+    """Poisson(mu), mu >= 10: transformed rejection with squeeze, PTRS (W. Hoermann, "The transformed rejection
+    method for generating Poisson random variables", Insurance: Math. Econ. 12 (1993) 39; constants a, b,
+    1/alpha and v_r from the paper). Exact: the final test compares with the log pmf."""
+    smu = math.sqrt(mu)
+    log_mu = math.log(mu)
+    b = 0.931 + 2.53 * smu
+    a = -0.059 + 0.02483 * b
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    v_r = 0.9277 - 3.6224 / (b - 2.0)
+    while True:
+        u = uniform(s) - 0.5
+        v = uniform(s)
+        us = 0.5 - abs(u)
+        if us <= 0.0:  # u = -0.5 exactly (probability 2^-53): the transformation is undefined there
+            continue
+        k = math.floor((2.0 * a / us + b) * u + mu + 0.43)
+        if us >= 0.07 and v <= v_r:
+            return int(k)
+        if k < 0.0 or (us < 0.013 and v > us):
+            continue
+        if math.log(v) + math.log(inv_alpha) - math.log(a / (us * us) + b) <= -mu + k * log_mu - math.lgamma(k + 1.0):
+            return int(k)
+
+
+@njit(cache=True, inline="always")
+def poisson(s, mu):
+    """Poisson(mu) deviate from the xoshiro256++ state ``s`` (exact: inversion below a mean of 10, PTRS above)."""
+    if mu <= 0.0:
+        return 0
+    if mu < POISSON_INVERSION_MAX_MEAN:
+        return poisson_inversion(s, mu, math.exp(-mu))
+    return _poisson_ptrs(s, mu)
 
 
 def state_from(rng: np.random.Generator) -> np.ndarray:

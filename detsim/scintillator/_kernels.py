@@ -28,6 +28,8 @@ from generator._kernels import NO_REFCOUNT
 from generator._rng import (
     binomial,
     local_state,
+    poisson,
+    poisson_inversion,
     standard_exponential,
     standard_normal,
     state_from,
@@ -40,69 +42,12 @@ from generator.eventfile import Jagged
 from .config import KIND_AFTERGLOW, KIND_AFTERPULSE, KIND_CROSSTALK, KIND_DARK
 from .physics import KernelParams
 
-__all__ = ["photodetect", "photodetect_loop", "poisson"]
-
-# Below this mean the Poisson count is drawn by inversion from 0 (a uniform and ~mu multiplications); above it
-# by Hoermann's transformed rejection, O(1) (valid for mu >= 10; numpy switches at the same mean).
-POISSON_INVERSION_MAX_MEAN = 10.0
+__all__ = ["photodetect", "photodetect_loop"]
 
 
 # --------------------------------------------------------------------------------------------------------
 # draw helpers (inlined into the kernel: the local RNG state must not escape)
 # --------------------------------------------------------------------------------------------------------
-@njit(cache=True, inline="always")
-def _poisson_inversion(s, mu, p0):
-    """Poisson(mu) by inversion from 0, P(0) = p0 = exp(-mu) given (precomputed for constant means). The rounding
-    residual of the pmf sum (~1e-16) is absorbed by a restart beyond mean + 10 sigma + 10."""
-    bound = mu + 10.0 * math.sqrt(mu) + 10.0
-    while True:
-        u = uniform(s)
-        k = 0
-        p = p0
-        while u > p and k <= bound:
-            u -= p
-            k += 1
-            p *= mu / k
-        if k <= bound:
-            return k
-
-
-@njit(cache=True, inline="always")
-def _poisson_ptrs(s, mu):
-    """Poisson(mu), mu >= 10: transformed rejection with squeeze, PTRS (W. Hoermann, "The transformed rejection
-    method for generating Poisson random variables", Insurance: Math. Econ. 12 (1993) 39; constants a, b,
-    1/alpha and v_r from the paper). Exact: the final test compares with the log pmf."""
-    smu = math.sqrt(mu)
-    log_mu = math.log(mu)
-    b = 0.931 + 2.53 * smu
-    a = -0.059 + 0.02483 * b
-    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
-    v_r = 0.9277 - 3.6224 / (b - 2.0)
-    while True:
-        u = uniform(s) - 0.5
-        v = uniform(s)
-        us = 0.5 - abs(u)
-        if us <= 0.0:  # u = -0.5 exactly (probability 2^-53): the transformation is undefined there
-            continue
-        k = math.floor((2.0 * a / us + b) * u + mu + 0.43)
-        if us >= 0.07 and v <= v_r:
-            return int(k)
-        if k < 0.0 or (us < 0.013 and v > us):
-            continue
-        if math.log(v) + math.log(inv_alpha) - math.log(a / (us * us) + b) <= -mu + k * log_mu - math.lgamma(k + 1.0):
-            return int(k)
-
-
-@njit(cache=True, inline="always")
-def poisson(s, mu):
-    """Poisson(mu) deviate from the xoshiro256++ state ``s`` (exact: inversion below a mean of 10, PTRS above)."""
-    if mu <= 0.0:
-        return 0
-    if mu < POISSON_INVERSION_MAX_MEAN:
-        return _poisson_inversion(s, mu, math.exp(-mu))
-    return _poisson_ptrs(s, mu)
-
-
 @njit(cache=True, inline="always")
 def _geometric(s, log_q):
     """Failures before the first success of Bernoulli(p) trials, log_q = log(1 - p): P(G >= k) = (1 - p)^k."""
@@ -270,13 +215,13 @@ def _photodetect_kernel(state, first, m, xt_gap, gap, mean, is_er, offset, taus,
         # 2. afterglow (single PE uniform in the window, split like light) and dark counts (uniform, any array:
         #    share 1/2, the same coin as int(2 u) since 2 u is exact)
         if m >= 0 and glow_mu > 0.0:
-            m, xt_gap, gap, x0, xp = _window_pe(s, _poisson_inversion(s, glow_mu, glow_p0), KIND_AFTERGLOW, share,
+            m, xt_gap, gap, x0, xp = _window_pe(s, poisson_inversion(s, glow_mu, glow_p0), KIND_AFTERGLOW, share,
                                                 n_arrays, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_ap, gap,
                                                 lo, width, hi, prompt, bt, ba, bk, m)
             na0 += x0
             npr += xp
         if m >= 0 and dark_mu > 0.0:
-            m, xt_gap, gap, x0, xp = _window_pe(s, _poisson_inversion(s, dark_mu, dark_p0), KIND_DARK, 0.5,
+            m, xt_gap, gap, x0, xp = _window_pe(s, poisson_inversion(s, dark_mu, dark_p0), KIND_DARK, 0.5,
                                                 n_arrays, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_ap, gap,
                                                 lo, width, hi, prompt, bt, ba, bk, m)
             na0 += x0
