@@ -26,6 +26,7 @@ from numba import njit
 
 from generator._kernels import NO_REFCOUNT
 from generator._rng import (
+    POISSON_INVERSION_MAX_MEAN,
     binomial,
     local_state,
     poisson,
@@ -52,6 +53,15 @@ __all__ = ["photodetect", "photodetect_loop"]
 def _geometric(s, log_q):
     """Failures before the first success of Bernoulli(p) trials, log_q = log(1 - p): P(G >= k) = (1 - p)^k."""
     return int(math.floor(math.log(uniform_open(s)) / log_q))
+
+
+@njit(cache=True, inline="always")
+def _noise_count(s, mu, p0):
+    """Poisson(mu) for a mean constant over the chunk, p0 = exp(-mu) precomputed: inversion for small means (the
+    presets' noise, < 1 PE per window), PTRS above (inversion would never end beyond mu ~ 745, where p0 = 0)."""
+    if mu < POISSON_INVERSION_MAX_MEAN:
+        return poisson_inversion(s, mu, p0)
+    return poisson(s, mu)
 
 
 @njit(cache=True, inline="always")
@@ -215,13 +225,13 @@ def _photodetect_kernel(state, first, m, xt_gap, gap, mean, is_er, offset, taus,
         # 2. afterglow (single PE uniform in the window, split like light) and dark counts (uniform, any array:
         #    share 1/2, the same coin as int(2 u) since 2 u is exact)
         if m >= 0 and glow_mu > 0.0:
-            m, xt_gap, gap, x0, xp = _window_pe(s, poisson_inversion(s, glow_mu, glow_p0), KIND_AFTERGLOW, share,
+            m, xt_gap, gap, x0, xp = _window_pe(s, _noise_count(s, glow_mu, glow_p0), KIND_AFTERGLOW, share,
                                                 n_arrays, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_ap, gap,
                                                 lo, width, hi, prompt, bt, ba, bk, m)
             na0 += x0
             npr += xp
         if m >= 0 and dark_mu > 0.0:
-            m, xt_gap, gap, x0, xp = _window_pe(s, poisson_inversion(s, dark_mu, dark_p0), KIND_DARK, 0.5,
+            m, xt_gap, gap, x0, xp = _window_pe(s, _noise_count(s, dark_mu, dark_p0), KIND_DARK, 0.5,
                                                 n_arrays, add, lam, borel_cdf, xt_gap, p_ap, tau_ap, log_q_ap, gap,
                                                 lo, width, hi, prompt, bt, ba, bk, m)
             na0 += x0

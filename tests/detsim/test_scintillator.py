@@ -274,6 +274,18 @@ def test_afterglow_is_extra_uniform_light():
     assert stats.kstest(jag.fields["time_ns"], stats.uniform(0, w).cdf).pvalue > 1e-3
 
 
+@pytest.mark.parametrize("mu", [25.0, 1000.0])
+def test_large_noise_means_are_poisson(mu):
+    """Dark-count means >= 10 per window go to PTRS (inversion from 0 would restart forever beyond ~745, where
+    exp(-mu) underflows): counts Poisson(mu), mean and variance mu."""
+    w, n = 1000.0, 4000
+    p = params(scint={"window_ns": w, "pretrigger_ns": 0.0},
+               photosensor={**QUIET, "dark_rate_hz": mu / (w * 1e-9)})
+    x = run(p, 0.0, n, seed=3)[0]["num_pe"].astype(np.float64)
+    assert x.mean() == pytest.approx(mu, abs=5 * np.sqrt(mu / n))
+    assert x.var() == pytest.approx(mu, abs=var_tolerance(x))
+
+
 def test_afterpulses_per_cell_and_delay():
     p_ap, tau, lam, mu, n = 0.05, 300.0, 0.1, 5.0, 100_000
     p = params(scint={"light_yield": mu}, photosensor={"afterpulse_probability": p_ap, "afterpulse_tau_ns": tau,
