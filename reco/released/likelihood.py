@@ -41,7 +41,7 @@ from scipy.interpolate import CubicSpline
 from ._kernels import profiled_derivatives, profiled_nll_sum, scales_nll, scales_nll_gradient
 
 __all__ = ["Axis", "BinnedModel", "Component", "FitResult", "GridNuisance", "ReleasedAnalysis", "ShapeNuisance",
-           "asimov_data", "fit", "poisson_toy"]
+           "asimov_data", "count_error_floor", "fit", "poisson_toy"]
 
 SIGNAL = "cevns"
 
@@ -220,6 +220,23 @@ def asimov_data(model: BinnedModel, mu: float = 1.0) -> np.ndarray:
     for c in model.components[1:]:
         total = total + np.asarray(c.expected, dtype=float)
     return total
+
+
+def count_error_floor(expected: dict) -> float:
+    """Smallest possible error of the fitted CEvNS count given the fitted expectation per bin (``expected``:
+    component name -> counts, signal under ``SIGNAL``): the Cramer-Rao bound 1 / sqrt(sum_b f_b^2 / lambda_b)
+    for a signal of fixed shape f_b = S_b / N over Poisson bins with mean lambda_b, i.e. the error the count would
+    have if every background normalisation, shape nuisance and template were known exactly. A profile
+    likelihood can only add to it; a quoted error below it is not a 1-sigma error of a fit to these data with
+    this signal shape and these backgrounds."""
+    signal = np.ravel(np.asarray(expected[SIGNAL], dtype=float))
+    total = sum(np.ravel(np.asarray(v, dtype=float)) for v in expected.values())
+    n_signal = signal.sum()
+    live = total > 0
+    if n_signal <= 0 or not live.any():
+        return float("nan")
+    fisher = np.sum((signal[live] / n_signal) ** 2 / total[live])
+    return float(1.0 / np.sqrt(fisher))
 
 
 def poisson_toy(model: BinnedModel, rng: np.random.Generator, mu: float = 1.0) -> np.ndarray:

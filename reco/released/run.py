@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import build_released_analysis
-from .likelihood import SIGNAL, ReleasedAnalysis, asimov_data, fit, poisson_toy
+from .likelihood import SIGNAL, ReleasedAnalysis, asimov_data, count_error_floor, fit, poisson_toy
 
 __all__ = ["run_released", "summarise"]
 
@@ -36,6 +36,7 @@ def summarise(ana: ReleasedAnalysis, result, data_source: str) -> dict:
         "data_source": data_source,
         "observed_events": float(np.sum(ana.model.data)) if data_source == "released data" else None,
         "fit": {"n_cevns": result.n_signal, "n_cevns_err": result.n_signal_err,
+                "n_cevns_err_floor": count_error_floor(result.expected),
                 "mu": result.mu, "mu_err": result.mu_err,
                 "mu_minos": None if result.mu_minos is None else list(result.mu_minos),
                 "valid": result.valid, "params": result.to_dict()["params"], "components": comps},
@@ -65,6 +66,8 @@ def summary_text(s: dict) -> str:
     pub_n = (f"{p['n_cevns']:.1f} ± {p['n_cevns_err']:.1f}" if p.get("n_cevns") is not None
              and p.get("n_cevns_err") is not None else _fmt(p.get("n_cevns"), ".1f"))
     lines.append(f"  {'fitted CEvNS events':34s} {ours_n:>16s} {pub_n:>16s}")
+    if f.get("n_cevns_err_floor") is not None:
+        lines.append(f"  {'  error floor (backgrounds known)':34s} {'± ' + _fmt(f['n_cevns_err_floor'], '.1f'):>16s}")
     lines.append(f"  {'SM CEvNS expectation':34s} {s['n_cevns_sm_expected']:>16.1f} "
                  f"{_fmt(p.get('n_cevns_sm_predicted'), '.1f'):>16s}")
     ours_r = f"{s['sigma_meas_over_sigma_sm']:.3f} ± {s['sigma_meas_over_sigma_sm_err']:.3f}"

@@ -8,7 +8,8 @@ from scipy import optimize, stats
 
 from generator._validate import ConfigError
 from reco.released.likelihood import (BinnedModel, Component, GridNuisance, ShapeNuisance, _Compiled,
-                                      _profiled_bin_nll, asimov_data, fit, poisson_toy)
+                                      _profiled_bin_nll, asimov_data, count_error_floor, fit,
+                                      poisson_toy)
 
 
 @pytest.fixture
@@ -36,6 +37,24 @@ def test_one_bin_known_background_matches_cowan_formula():
     assert r.mu == pytest.approx((n - b) / s, rel=1e-3)  # Minuit stops within ~1e-3 of the error
     assert r.significance == pytest.approx(np.sqrt(2 * (n * np.log(n / b) - (n - b))), rel=1e-4)
     assert r.n_signal == pytest.approx(n - b, rel=1e-3)
+
+
+def test_count_error_floor_is_the_fisher_error_of_a_fit_with_everything_else_known():
+    # one bin: the count's variance is the bin's Poisson variance, s + b
+    assert count_error_floor({"cevns": np.array([7.0]), "ssb": np.array([12.0])}) == pytest.approx(np.sqrt(19.0))
+    # signal in one bin only: the other bins carry no information, whatever their background
+    floor = count_error_floor({"cevns": np.array([10.0, 0.0, 0.0]), "ssb": np.array([5.0, 1e4, 3.0])})
+    assert floor == pytest.approx(np.sqrt(15.0))
+    # many bins, backgrounds fixed and no nuisance: HESSE's error of the Asimov fit is the Fisher (Cramer-Rao) error
+    rng = np.random.default_rng(3)
+    sig, bkg = rng.uniform(0.5, 20.0, (2, 6, 4))
+    model = BinnedModel([Component("cevns", sig), Component("ssb", bkg, norm_sigma=0.0)], data=np.zeros((6, 4)))
+    r = fit(model, data=asimov_data(model), significance=False)
+    assert r.n_signal_err == pytest.approx(count_error_floor(r.expected), rel=2e-3)
+    # a free background can only add to it
+    free = BinnedModel([Component("cevns", sig), Component("ssb", bkg, norm_sigma=None)], data=np.zeros((6, 4)))
+    r_free = fit(free, data=asimov_data(free), significance=False)
+    assert r_free.n_signal_err > 1.01 * count_error_floor(r_free.expected)
 
 
 def test_asimov_fit_returns_mu_one():
