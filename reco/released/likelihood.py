@@ -311,9 +311,20 @@ class _Compiled:
         self.theta_prior = np.array([s.prior_sigma for s in self.shapes]
                                     + [p for g in self.grids for p in g.prior_sigma], dtype=float)
         self.theta_bounds = [s.bounds for s in self.shapes] + [b for g in self.grids for b in g.axis_bounds()]
+        self._last_theta, self._last_raw = None, None
 
     def raw_templates(self, theta: np.ndarray) -> np.ndarray:
-        """Interpolated expectations before the clip at zero."""
+        """Interpolated expectations before the clip at zero (read-only). Minuit asks for the NLL and then its
+        gradient at the same point, so the last result is kept: the interpolation is computed once per point."""
+        key = np.asarray(theta, dtype=float).tobytes()
+        if key != self._last_theta:
+            self._last_raw = self.interpolate(theta)
+            self._last_raw.flags.writeable = False
+            self._last_theta = key
+        return self._last_raw
+
+    def interpolate(self, theta: np.ndarray) -> np.ndarray:
+        """Interpolated expectations before the clip at zero, computed afresh."""
         out = self.nominal.copy()
         n_s = len(self.shapes)
         for k in range(n_s):

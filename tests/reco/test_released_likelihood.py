@@ -203,6 +203,35 @@ def test_analytic_gradient_matches_finite_differences(minuit_calls):
         np.testing.assert_allclose(grad(p), num, rtol=1e-5, atol=1e-5)
 
 
+def test_templates_are_interpolated_once_per_point_and_the_fit_is_unchanged(monkeypatch):
+    # Minuit evaluates the NLL and then its gradient at the same point: the interpolation is kept from one to the
+    # other. The fit must be the same as with a fresh interpolation at every call.
+    rng = np.random.default_rng(8)
+    sig, bkg, brn = rng.uniform(0.5, 10, (3, 4, 6))
+    model = BinnedModel([Component("cevns", sig), Component("ssb", bkg, norm_sigma=0.1),
+                         Component("brn", brn, norm_sigma=0.3)], rng.poisson(sig + bkg + brn).astype(float),
+                        [ShapeNuisance("shape", {"brn": (0.7 * brn, 1.2 * brn), "cevns": (0.9 * sig, 1.05 * sig)})])
+    calls = {"interpolate": 0, "raw": 0}
+    real_interpolate, real_raw = _Compiled.interpolate, _Compiled.raw_templates
+
+    def counting_interpolate(self, theta):
+        calls["interpolate"] += 1
+        return real_interpolate(self, theta)
+
+    def counting_raw(self, theta):
+        calls["raw"] += 1
+        return real_raw(self, theta)
+
+    monkeypatch.setattr(_Compiled, "interpolate", counting_interpolate)
+    monkeypatch.setattr(_Compiled, "raw_templates", counting_raw)
+    cached = fit(model)
+    assert calls["interpolate"] < 0.6 * calls["raw"]
+    monkeypatch.setattr(_Compiled, "raw_templates", lambda self, theta: real_interpolate(self, theta))
+    fresh = fit(model)
+    assert cached.mu == fresh.mu and cached.significance == fresh.significance
+    assert cached.params == fresh.params
+
+
 def test_fitted_count_error_goes_through_the_covariance():
     # One bin, no background, a nuisance that only rescales the signal: the count n is fixed by the data alone,
     # so its error is sqrt(n) (Poisson), although mu alone trades off against the nuisance and has a larger error.
