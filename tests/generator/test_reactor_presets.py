@@ -258,8 +258,9 @@ def _rate_stdout(argv) -> str:
     return out.getvalue()
 
 
-@pytest.mark.xfail(strict=True, reason="CONUS 2024: our SM rate is 0.68 /(kg d) at the 210 eVee threshold, 2-4x the "
-                   "paper's ~0.2; the rate halves for a 25 eVee higher threshold there (README, Experiments)")
+@pytest.mark.xfail(strict=True, reason="CONUS 2024: our SM rate is 0.68 /(kg d) at the 210 eVee threshold, 3.2x the "
+                   "paper's ~0.21 (0.34 / 1.6); the paper's per-detector thresholds and signal acceptance near "
+                   "threshold, on which the rate depends steeply, were not readable (README, Experiments)")
 def test_conus_2024_rate_vs_paper():
     # CONUS, PRL 133, 251801 (2024), arXiv:2401.07684 (abstract): the limit "< 0.34 signal events kg-1 d-1" is
     # "within a factor 2 of the rate predicted by the standard model", i.e. the SM rate lies in [0.17, 0.34] / (kg d)
@@ -287,6 +288,9 @@ def test_conus_2024_threshold_sensitivity_explains_the_offset():
     assert 0.17 <= sharp(0.235) <= 0.34
     assert sharp(0.210) / sharp(0.235) > 1.8
     assert 1.3 < per_kg_day("conus_2024") / sharp(0.210) < 1.8  # the smearing of the preset's turn-on
+    # The factor left unexplained, as a flat signal acceptance on top of the preset's turn-on: 0.21 / 0.677 = 0.32
+    # (SM = 0.34 / 1.6, the review talk's ratio). Not from PSD alone: its bulk acceptance is 0.9 (arXiv:2308.12105).
+    assert 0.25 < (0.34 / 1.6) / per_kg_day("conus_2024") < 0.4
 
 
 def test_ricochet_rate_above_50_evnr_vs_paper():
