@@ -39,6 +39,7 @@ from generator.constants import TAU_MUON_NS, TAU_PION_NS
 from generator.nuclei import material
 
 from .chain import target_geometry
+from .quenching import RECOIL_CODE  # recoil_type column
 
 __all__ = ["BACKGROUND_KINDS", "ORIGIN_LEE", "BackgroundConfig", "decay_factor", "draw_backgrounds",
            "expected_background_counts", "lee_density", "origin_of"]
@@ -48,7 +49,6 @@ ORIGIN_OF = {"steady_state": 1, "brn": 2, "nin": 3, "dark_clusters": 1}  # dark 
 # the low-energy excess (spectrum = "lee") is a steady state of unknown origin whose rate nobody predicts: its own
 # origin code, so that reco fits it as its own template with its own prior (reco.prior_lee)
 ORIGIN_LEE = 4
-RECOIL_CODE = {"nr": 0, "er": 1, "heat_only": 2, "sensor": 3}  # recoil_type column
 
 
 @dataclass(frozen=True)

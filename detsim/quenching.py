@@ -52,9 +52,25 @@ import numpy as np
 
 from generator._validate import ConfigError
 
-__all__ = ["GE_MODELS", "QUENCHING_MODELS", "QuenchingModel", "coherent_csi_qf", "coherent_lar_qf", "dresden_qf",
-           "lindhard_adiabatic_qf", "lindhard_qf",
-           "si_chavarria_qf"]
+__all__ = ["GE_MODELS", "QUENCHING_MODELS", "RECOIL_CODE", "RECOIL_ER", "RECOIL_HEAT_ONLY", "RECOIL_NR",
+           "RECOIL_SENSOR", "QuenchingModel", "coherent_csi_qf", "coherent_lar_qf", "dresden_qf",
+           "lindhard_adiabatic_qf", "lindhard_qf", "si_chavarria_qf", "visible_yield"]
+
+# The detsim stream's recoil_type column, in one place: nuclear recoils are quenched, electron recoils (t_nr_kev
+# holds their deposited energy) are not, heat-only events (a calorimeter's low-energy excess) and sensor-only events
+# (a CCD's dark-current clusters) give no ionisation or light.
+RECOIL_NR, RECOIL_ER, RECOIL_HEAT_ONLY, RECOIL_SENSOR = 0, 1, 2, 3
+RECOIL_CODE = {"nr": RECOIL_NR, "er": RECOIL_ER, "heat_only": RECOIL_HEAT_ONLY, "sensor": RECOIL_SENSOR}
+
+
+def visible_yield(qf, recoil_type=None) -> np.ndarray:
+    """Visible (ionisation or scintillation) energy per unit of deposited energy, per event: the quenching factor
+    ``qf`` for nuclear recoils, 1 for electron recoils, 0 for heat-only and sensor-only events."""
+    qf = np.asarray(qf, dtype=np.float64)
+    if recoil_type is None:  # a bare generator chunk: nuclear recoils only
+        return qf
+    rt = np.asarray(recoil_type)
+    return np.where(rt == RECOIL_ER, 1.0, np.where(rt >= RECOIL_HEAT_ONLY, 0.0, qf))
 
 QUENCHING_MODELS = ("lindhard", "coherent_csi", "coherent_lar", "constant", "table", "lindhard_adiabatic",
                     "dresden_fef", "dresden_ybe", "conus_2022", "si_chavarria")
@@ -207,7 +223,9 @@ class QuenchingModel:
         if self.k is not None and not self.k > 0:
             raise ConfigError(f"quenching.k = {self.k}: must be > 0")
 
-    def _k_and_sigma(self):
+    def lindhard_k_and_sigma(self):
+        """(k, sigma_k) of the Lindhard-family models (lindhard, conus_2022, lindhard_adiabatic); k is None for
+        'lindhard' without a custom k (the standard k of each nucleus)."""
         if self.model == "conus_2022":
             return CONUS_2022_K, CONUS_2022_K_SIGMA
         if self.model == "lindhard_adiabatic" and self.k is None:
@@ -229,7 +247,7 @@ class QuenchingModel:
         if self.model == "table":
             return np.interp(t, self.table_kevnr, self.table_qf)
         if self.model in ("conus_2022", "lindhard_adiabatic"):
-            k, ks = self._k_and_sigma()
+            k, ks = self.lindhard_k_and_sigma()
             k = k + self.variation * ks
             if self.model == "conus_2022":
                 return lindhard_qf(t, z, k)
@@ -246,3 +264,13 @@ class QuenchingModel:
         if self.fluctuation > 0:
             qf = np.maximum(qf * (1.0 + self.fluctuation * rng.standard_normal(qf.shape)), 0.0)
         return qf * np.asarray(t_kevnr, dtype=np.float64)
+
+    def quench_by_type(self, rng, t_kevnr, z, a, recoil_type=None):
+        """Visible energy (keVee) of each event of any recoil type: ``quench`` for nuclear recoils, the deposited
+        energy for electron recoils, 0 for heat-only and sensor-only events (see ``visible_yield``). The QF
+        fluctuation is drawn for every event, so the draws do not depend on the mix of types."""
+        e = self.quench(rng, t_kevnr, z, a)
+        if recoil_type is None:
+            return e
+        rt = np.asarray(recoil_type)
+        return np.where(rt == RECOIL_ER, np.asarray(t_kevnr, dtype=np.float64), np.where(rt >= RECOIL_HEAT_ONLY, 0.0, e))

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 
 from generator._validate import ConfigError, option
 
+from ..quenching import RECOIL_ER, RECOIL_HEAT_ONLY, RECOIL_NR  # the detsim stream's recoil_type codes
+
 __all__ = ["PAIR_ENERGY_EV", "RECOIL_ER", "RECOIL_HEAT_ONLY", "RECOIL_NR", "YIELD_MODELS", "CalorimeterConfig",
            "section_class"]
 
-# recoil_type codes of the detsim stream: 0 nuclear recoil, 1 electron recoil, 2 heat-only (no charge: the
-# low-energy excess of cryogenic detectors, see detsim/backgrounds.py)
-RECOIL_NR, RECOIL_ER, RECOIL_HEAT_ONLY = 0, 1, 2
 
 # Mean energy per electron-hole pair at mK temperatures (the presets' pair_energy_ev; reference values, not read by
 # the chain): Ge 3.0 eV (the value used by EDELWEISS-type heat-and-ionisation analyses), Si ~3.6-3.8 eV (3.75 eV

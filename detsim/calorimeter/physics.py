@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-from .config import RECOIL_ER, RECOIL_HEAT_ONLY, CalorimeterConfig
+from ..quenching import visible_yield
+from .config import CalorimeterConfig
 
 __all__ = ["heat_ev_to_kevee", "heat_kevee_of_recoil", "heat_sigma_ev", "ionisation_yield", "live_fraction", "luke_gain", "mean_heat_ev",
            "recoil_from_heat_ev", "sample_response", "trigger_probability", "yield_band_sigma"]
@@ -26,10 +27,8 @@ def luke_gain(y, v_over_eps):
     return 1.0 + np.asarray(y, dtype=np.float64) * v_over_eps
 
 
-def ionisation_yield(qf, recoil_type):
-    """Y of each event: the quenching factor for nuclear recoils, 1 for electron recoils, 0 for heat-only events."""
-    rt = np.asarray(recoil_type)
-    return np.where(rt == RECOIL_ER, 1.0, np.where(rt == RECOIL_HEAT_ONLY, 0.0, np.asarray(qf, dtype=np.float64)))
+# Y of each event: the quenching factor for nuclear recoils, 1 for electron recoils, 0 for heat-only events
+ionisation_yield = visible_yield
 
 
 def mean_heat_ev(t_kev, y, cfg: CalorimeterConfig):

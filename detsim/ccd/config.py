@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 from generator._validate import ConfigError, option
 
+from ..quenching import RECOIL_ER, RECOIL_NR, RECOIL_SENSOR
+
 __all__ = ["CCDConfig", "RECOIL_DARK", "RECOIL_ER", "RECOIL_NR", "SI_DENSITY_G_CM3", "section_class"]
 
 SI_DENSITY_G_CM3 = 2.329
-# recoil_type codes of the detsim stream (detsim.backgrounds.RECOIL_CODE; 2 is heat_only, calorimeters): 3 is a
-# sensor-only event (no deposit: a dark-current cluster)
-RECOIL_NR, RECOIL_ER, RECOIL_DARK = 0, 1, 3
+# recoil_type codes of the detsim stream (detsim.quenching): a dark-current cluster is a sensor-only event
+RECOIL_DARK = RECOIL_SENSOR
 
 
 @dataclass(frozen=True)

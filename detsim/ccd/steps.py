@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..chain import Step
-from .config import RECOIL_DARK, RECOIL_ER, CCDConfig
+from .config import CCDConfig
 from .physics import dark_cluster_rate_per_kg_day, dark_lambda, pixels_per_kg
 from ._kernels import ccd_response
 
@@ -25,10 +25,7 @@ def ccd_steps(det, geometry: dict) -> list[Step]:
     quench = det.quenching.build()
 
     def quenching(rng, c):
-        e = quench.quench(rng, c["t_nr_kev"], c["target_z"], c["target_a"])
-        if "recoil_type" in c:  # electron recoils are not quenched; sensor-only (dark) events deposit nothing
-            rt = c["recoil_type"]
-            e = np.where(rt == RECOIL_ER, c["t_nr_kev"], np.where(rt == RECOIL_DARK, 0.0, e))
+        e = quench.quench_by_type(rng, c["t_nr_kev"], c["target_z"], c["target_a"], c.get("recoil_type"))
         return {"e_ion_kevee": e}
 
     def depth(rng, c):

@@ -171,10 +171,7 @@ class Quenching:
         m = model.model
         self.kind, self.k, self.k_shift, self.std_k, self.xi = QF_ARRAY, 0.0, 0.0, False, 1.0
         if m in ("lindhard", "conus_2022", "lindhard_adiabatic"):
-            if m == "lindhard":
-                k, ks = model.k, model.k_sigma
-            else:
-                k, ks = model._k_and_sigma()
+            k, ks = model.lindhard_k_and_sigma()
             shift = model.variation * ks
             if k is None:
                 self.std_k, self.k_shift = True, shift

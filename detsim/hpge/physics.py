@@ -66,10 +66,7 @@ def detector_tables(hp) -> dict:
 
 def quench_numpy(model, rng, t_kevnr, z, a, recoil_type=None):
     """keVee of each recoil from a detsim.quenching model; electron recoils (recoil_type 1) are not quenched."""
-    e = model.quench(rng, t_kevnr, z, a)
-    if recoil_type is not None:
-        e = np.where(np.asarray(recoil_type) == 1, t_kevnr, e)
-    return e
+    return model.quench_by_type(rng, t_kevnr, z, a, recoil_type)
 
 
 def ionisation_numpy(rng, e_ion_kevee, share, eps_kev, fano, noise_kev, energy_scale):

@@ -10,6 +10,7 @@ import numpy as np
 from generator._validate import ConfigError
 
 from ..chain import Step
+from ..quenching import RECOIL_ER, visible_yield
 from ._kernels import photodetect
 from .config import ScintillatorConfig
 from .physics import afterpulse_window_ratio, kernel_params, mean_primary_pe, prompt_fraction, time_cdf
@@ -25,7 +26,7 @@ PE_FIELDS = {"time_ns": (np.float32, "ns"), "array": (np.int8, ""), "kind": (np.
 def _is_er(c) -> np.ndarray:
     rt = c.get("recoil_type")
     n = len(c["t_nr_kev"]) if "t_nr_kev" in c else len(c["e_ee_kevee"])
-    return np.zeros(n, dtype=bool) if rt is None else np.asarray(rt) == 1
+    return np.zeros(n, dtype=bool) if rt is None else np.asarray(rt) == RECOIL_ER
 
 
 def scintillator_steps(det, gen_meta: dict | None = None) -> list[Step]:
@@ -47,8 +48,7 @@ def scintillator_steps(det, gen_meta: dict | None = None) -> list[Step]:
             qf[z == zz] = q
         if fluct > 0:
             qf = np.maximum(qf * (1.0 + fluct * rng.standard_normal(len(t))), 0.0)
-        qf[_is_er(c)] = 1.0  # electron recoils: t_nr_kev holds the deposited energy, QF = 1
-        return {"e_ee_kevee": qf * t}
+        return {"e_ee_kevee": visible_yield(qf, c.get("recoil_type")) * t}
 
     def photodetection(rng, c):
         mean = mean_primary_pe(sc, c["e_ee_kevee"])

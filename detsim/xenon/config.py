@@ -38,7 +38,7 @@ NEST_NR_FIELD_RANGE_V_CM = (10.0, 4000.0)
 SKEW_FIELD_RANGE_V_CM = (50.0, 4000.0)  # NEST GetQuanta: skewness 0 outside this range or for N_q > 1e4
 SKEW_MAX_QUANTA = 1e4
 
-RECOIL_NR, RECOIL_ER = 0, 1
+from ..quenching import RECOIL_ER, RECOIL_NR  # noqa: E402  the detsim stream's recoil_type codes
 
 
 # --- configuration ------------------------------------------------------------------------------------------
