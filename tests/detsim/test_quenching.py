@@ -149,3 +149,18 @@ def test_ge_model_parameters_validated_with_one_line_errors(kwargs, message):
     with pytest.raises(ConfigError) as e:
         QuenchingModel(**kwargs)
     assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_quench_by_type_quenches_nuclear_recoils_only_and_draws_the_same_whatever_the_mix():
+    from detsim.quenching import RECOIL_CODE, QuenchingModel, visible_yield
+
+    model = QuenchingModel(model="lindhard", k=0.16, fluctuation=0.1)
+    t = np.linspace(1.0, 10.0, 8)
+    rt = np.array([RECOIL_CODE[k] for k in ("nr", "er", "heat_only", "sensor", "nr", "er", "nr", "nr")])
+    e = model.quench_by_type(np.random.default_rng(4), t, 32, 73, rt)
+    nr_only = model.quench(np.random.default_rng(4), t, 32, 73)
+    np.testing.assert_array_equal(e[rt == 0], nr_only[rt == 0])  # same draws for the nuclear recoils
+    np.testing.assert_array_equal(e[rt == 1], t[rt == 1])        # electron recoils: deposited energy
+    assert not e[rt >= 2].any()                                   # heat-only and sensor events: nothing visible
+    np.testing.assert_array_equal(visible_yield(0.2, rt), np.where(rt == 1, 1.0, np.where(rt >= 2, 0.0, 0.2)))
+    np.testing.assert_array_equal(model.quench_by_type(np.random.default_rng(4), t, 32, 73), nr_only)
