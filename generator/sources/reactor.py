@@ -20,8 +20,8 @@ reactor_u239, reactor_np239; in equilibrium, both decay rates equal the capture 
 (data/reactor/capture_u239_np239_branches.csv) with the allowed shape p W E_nu^2 F(Z, W), F the relativistic Fermi
 function with the nuclear radius 1.2 A^(1/3) fm (no screening; first-forbidden non-unique branches as allowed).
 Energy per fission: Ma et al., PRC 88, 014605 (2013). Fission rate = P_th / sum_i f_i E_i,
-fluence = rate x live time x nu per fission / (4 pi L^2). The source's exposure records the energy range its flux
-integrates (``flux_e_min_mev``, ``flux_e_max_mev``).
+fluence = rate x live time x nu per fission / (4 pi L^2). The energy range the flux integrates is
+``generator.rates.flux_range_mev(source)`` (in ``cevns-rate``'s table and JSON).
 """
 
 from __future__ import annotations
@@ -229,6 +229,5 @@ def reactor_source(*, live_days: float, fission_fractions: dict[str, float], the
     exposure = {"thermal_power_gw": total_power_gw, "distance_m": effective_distance_m, "live_days": live_days,
                 "cores": [{"thermal_power_gw": p, "distance_m": d} for p, d in cores],
                 "fission_rate_s": fission_rate, "fission_fractions": fr, "low_energy": low_energy,
-                "e_min_mev": e_min_mev, "e_max_mev": e_max_mev, "capture_per_fission": capture_per_fission,
-                "flux_e_min_mev": float(e_lo), "flux_e_max_mev": float(e_max_mev)}
+                "e_min_mev": e_min_mev, "e_max_mev": e_max_mev, "capture_per_fission": capture_per_fission}
     return Source("reactor", tuple(comps), live_s, exposure=exposure)

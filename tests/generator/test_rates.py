@@ -8,7 +8,7 @@ from generator.config import load_config
 from generator.cross_section import dsigma_dt_cm2_per_kev
 from generator.experiment import Experiment
 from generator.kinematics import enu_min_mev, t_max_kev
-from generator.rates import ThresholdError, expected_rates
+from generator.rates import ThresholdError, expected_rates, flux_range_mev
 from generator.sources.pion_dar import michel_nue_pdf
 from generator.sources.reactor import capture_branches, capture_endpoint_mev, capture_spectrum, spectrum_per_fission
 
@@ -53,7 +53,7 @@ def test_reactor_rate_matches_independent_quadrature(component, isotope, thresho
     per fission and of dsigma/dT over the whole 0-10 MeV range the preset's source covers."""
     exp = experiment("reactor_ge", f"recoil.threshold_kevnr={threshold_kevnr}", *overrides)
     src = exp.source
-    assert (src.exposure["flux_e_min_mev"], src.exposure["flux_e_max_mev"]) == (0.0, 10.0)
+    assert flux_range_mev(src) == (0.0, 10.0)
     table = expected_rates(exp)
     ci = table.components.index(component)
     ii = table.isotopes.index(isotope)
