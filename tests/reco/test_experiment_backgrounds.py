@@ -1,7 +1,8 @@
 """Experiment presets and their published backgrounds.
 
 coherent_csi_2017 carries the backgrounds of its data release (steady state from the AC window, prompt neutrons from
-promptPDF.txt, NIN): they load, are non-zero in the analysis window, and give a finite significance. The presets
+promptPDF.txt, NIN): they load, are non-zero in the analysis window, and give a finite significance; conus_plus_2025
+carries its paper's background-model components (tests/reco/test_conus_plus_backgrounds.py). The presets
 whose backgrounds are not published (or could not be read) carry none and say so in a comment, so that ``cevns-run``
 reports the significance as undefined instead of a background-free number; a run with the backgrounds removed shows
 that path.
@@ -20,7 +21,7 @@ from reco.run import detector_for_run, run_chain
 
 PRESETS = Path(__file__).resolve().parents[2] / "data" / "presets"
 WITH_BACKGROUNDS = ("coherent_csi_2017",)
-WITHOUT_PUBLISHED_BACKGROUNDS = ("conus_plus_2025", "coherent_ge_2025", "coherent_cryocsi")
+WITHOUT_PUBLISHED_BACKGROUNDS = ("coherent_ge_2025", "coherent_cryocsi")
 QUICK = ["generator.n_events=2000", "generator.chunk_size=2000", "reco.template_events=4000",
          "reco.template_oversample=5", "reco.plots=false"]
 
