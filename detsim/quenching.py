@@ -50,6 +50,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from generator._data import csv_columns
 from generator._validate import ConfigError
 
 __all__ = ["GE_MODELS", "QUENCHING_MODELS", "RECOIL_CODE", "RECOIL_ER", "RECOIL_HEAT_ONLY", "RECOIL_NR",
@@ -115,19 +116,9 @@ def lindhard_adiabatic_qf(t_kevnr, z, k, xi_kev):
     return lindhard_qf(t, z, k) * -np.expm1(-t / xi_kev)
 
 
-def _csv_columns(parts) -> dict[str, np.ndarray]:
-    """Columns by header name of a shipped data table (comment lines '#', then a header row)."""
-    from generator._data import data_path
-
-    lines = [ln.strip() for ln in data_path(*parts).read_text().splitlines()]
-    lines = [ln for ln in lines if ln and not ln.startswith("#")]
-    a = np.array([ln.split(",") for ln in lines[1:]], dtype=np.float64)
-    return {name: a[:, j] for j, name in enumerate(lines[0].split(","))}
-
-
 @lru_cache(maxsize=1)
 def _dresden_table():
-    c = _csv_columns(DRESDEN_FILE)
+    c = csv_columns(*DRESDEN_FILE)
     return c["kevnr"], {"fef": c["qf_fef"], "ybe": c["qf_ybe"]}
 
 
@@ -143,7 +134,7 @@ def dresden_qf(t_kevnr, curve: str = "fef"):
 @lru_cache(maxsize=1)
 def si_chavarria_table():
     """(keVnr, QF) of the Chavarria et al. 2016 silicon measurement."""
-    c = _csv_columns(SI_CHAVARRIA_FILE)
+    c = csv_columns(*SI_CHAVARRIA_FILE)
     return c["kevnr"], c["kevee"] / c["kevnr"]
 
 

@@ -31,7 +31,7 @@ import functools
 import numpy as np
 from scipy.special import loggamma
 
-from .._data import data_path
+from .._data import read_csv_rows
 from ..constants import JOULE_PER_MEV, PDG
 from .base import Component, Source, pdf_from_grid, trapezoid
 
@@ -75,16 +75,10 @@ _ALPHA = 7.2973525693e-3  # fine-structure constant (CODATA 2018)
 _HBARC_MEV_FM = 197.3269804
 
 
-def _read_csv(parts) -> tuple[list[str], list[list[str]]]:
-    lines = [ln.strip() for ln in data_path(*parts).read_text().splitlines()]
-    lines = [ln for ln in lines if ln and not ln.startswith("#")]
-    return lines[0].split(","), [ln.split(",") for ln in lines[1:]]
-
-
 @functools.cache
 def summation_table() -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The CONFLUX summation spectra (MeV; anti-nu per fission per MeV per isotope), as tabulated (unscaled)."""
-    header, rows = _read_csv(SUMMATION_FILE)
+    header, rows = read_csv_rows(*SUMMATION_FILE)
     arr = np.array(rows, dtype=np.float64)
     return arr[:, 0], {iso: arr[:, header.index(iso)] for iso in FISSION_ISOTOPES}
 
@@ -112,7 +106,7 @@ def _fermi_function(z_daughter: int, w):
 @functools.cache
 def capture_branches(parent: str) -> tuple[tuple[int, float, float], ...]:
     """((daughter Z, endpoint MeV, intensity renormalised to sum 1), ...) of one capture-chain decay."""
-    header, rows = _read_csv(CAPTURE_FILE)
+    header, rows = read_csv_rows(*CAPTURE_FILE)
     col = {k: header.index(k) for k in ("parent", "daughter_z", "endpoint_mev", "intensity")}
     br = [(int(r[col["daughter_z"]]), float(r[col["endpoint_mev"]]), float(r[col["intensity"]]))
           for r in rows if r[col["parent"]] == parent and float(r[col["intensity"]]) > 0]
