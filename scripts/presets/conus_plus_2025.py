@@ -1,7 +1,7 @@
 """CONUS+ first observation (Nature 643, 1229 (2025)): data/presets/conus_plus_2025.toml.
 
-Efficiency: the mass-weighted erf trigger turn-on of the conus_plus HPGe detector preset, with the paper's
-per-detector thresholds and pulser resolutions (Methods) put over the preset's units.
+Efficiency: the mass-weighted erf trigger turn-on of the conus_plus HPGe detector preset (the paper's per-detector
+thresholds and pulser resolutions).
 Backgrounds: the paper's background-model components in 0.4-1 keVee (Methods, "Background model").
 """
 
@@ -16,39 +16,27 @@ NAME = "conus_plus_2025"
 PAPER = (347.0, 59.0, "SM prediction 347 +- 59", "arXiv:2501.05206 v2 abstract")
 GRID = grid((0.0, 3.2, 0.02))
 
-# (name, analysis threshold eVee, pulser FWHM eVee) [paper, Nature 643, 1229, main text and Fig. 3 caption]:
-# C3 160 eV, the other two 170 and 180 eV; "in the first bin only C3 contributes, in the second C3 + C5 and
-# above 180 eV all three" -> C5 170, C2 180. Pulser FWHM [paper, Methods "Detector response"]: C2 48 +- 1,
-# C3 and C5 47 +- 1 eVee. Masses: the 2.83 kg total [paper] in equal shares [ASSUMED: the split is not given].
-DETECTORS = (("C2", 180.0, 48.0), ("C3", 160.0, 47.0), ("C5", 170.0, 47.0))
-UNIT_MASS_KG = 0.943                 # [calc] 2.83 kg / 3 (equal shares ASSUMED)
-TRIGGER_WIDTH_EV = 10.0              # [ASSUMED] as the detector preset
-
 # Background model [paper, Methods "Background model"], counts / (kg d) in 0.4-1 keVee per detector:
 # cosmogenic neutrons 21.6 +- 3.1 (~half of the background there), cosmic-ray muons after the veto 17.4 +- 0.3
 # (~a third), radon in the detector chamber C2 2.8, C3 2.6, C5 1.9 (+- 0.1; ~5 %).
 ROI_BG_KEV = (0.4, 1.0)
 BG_NEUTRONS = 21.6
 BG_MUONS = 17.4
-BG_RADON = (2.8 + 2.6 + 1.9) / 3     # [calc] mass-weighted mean over C2, C3, C5 (equal masses)
+BG_RADON = (0.95 * 2.8 + 0.94 * 2.6 + 0.94 * 1.9) / 2.83   # [calc] mass-weighted mean over C2, C3, C5
 
 
-def _hpge_units(thresholds=None):
-    """The [hpge] detectors list (TOML inline array) with the paper's units; ``thresholds`` replaces theirs."""
-    units = []
-    for name, thr, fwhm in DETECTORS:
-        thr = thr if thresholds is None else thresholds
-        units.append(f"{{ name = \"{name}\", mass_kg = {UNIT_MASS_KG}, threshold_ev = {thr:g}, "
-                     f"trigger_width_ev = {TRIGGER_WIDTH_EV:g}, pulser_fwhm_ev = {fwhm:g} }}")
-    return "[\n  " + ",\n  ".join(units) + ",\n]"
+def _all_thresholds(thr_ev):
+    """Override giving every unit of the conus_plus detector preset the same threshold (a --compare variant)."""
+    from detsim.config import load_detector
 
-
-def _override(thresholds=None):
-    return [f"hpge.detectors={_hpge_units(thresholds)}"]
+    units = [f"{{ name = \"{d.name}\", mass_kg = {d.mass_kg:g}, threshold_ev = {thr_ev:g}, "
+             f"trigger_width_ev = {d.trigger_width_ev:g}, pulser_fwhm_ev = {d.pulser_fwhm_ev:g} }}"
+             for d in load_detector("conus_plus").hpge.detectors]
+    return [f"hpge.detectors=[{', '.join(units)}]"]
 
 
 def table():
-    return GRID, hpge_efficiency(GRID, "conus_plus", _override())
+    return GRID, hpge_efficiency(GRID, "conus_plus")
 
 
 def _dru(counts_per_kg_day):
@@ -72,7 +60,7 @@ def preset_text(x, y):
         "# eff(T) = sum_i m_i/M Phi((E - thr_i) / s_i), E = QF(T) T with Lindhard k = 0.162 [paper], thresholds\n"
         "# C2 180, C3 160, C5 170 eVee [paper, main text and Fig. 3 caption], s_i^2 = F eps E + (FWHM_i / 2.355)^2\n"
         "# + (10 eVee)^2 (pulser FWHM C2 48, C3 and C5 47 eVee [paper, Methods], Fano 0.11 and eps 2.96 eV\n"
-        "# [paper, Methods], trigger width [ASSUMED]); equal masses [ASSUMED]. The erf at threshold is a hard cut on\n"
+        "# [paper, Methods], trigger width [ASSUMED]); masses 0.95/0.94/0.94 kg [V-talk]. The erf is a hard cut on\n"
         "# the measured energy (the paper's trigger is > 90 % down to 140 eVee [paper, Methods]). NOT included: the\n"
         "# selection cuts' dead time (12.8-14.4 % [paper]; whether the 327 kg d excludes it is not stated) and the\n"
         "# paper's measured trigger-efficiency curves.\n")
@@ -81,7 +69,7 @@ def preset_text(x, y):
         _background(BG_MUONS, "cosmic-ray muons after the veto",
                     "17.4 +- 0.3 counts/(kg d) in 0.4-1 keVee [paper] / 0.6 keV"),
         _background(BG_RADON, "radon in the detector chamber",
-                    "(2.8 + 2.6 + 1.9) / 3 counts/(kg d) in 0.4-1 keVee [paper] / 0.6 keV"),
+                    "(0.95 x 2.8 + 0.94 x 2.6 + 0.94 x 1.9) / 2.83 counts/(kg d) in 0.4-1 keVee [paper] / 0.6 keV"),
     ))
     total = BG_NEUTRONS + BG_MUONS + BG_RADON
     return f"""{HEADER}name = "conus_plus_2025"
@@ -115,11 +103,6 @@ live_days = 115.548                  # [calc] 327 kg d [paper] / 2.83 kg
 preset = "conus_plus"
 source_off_live_days = 21.2          # [paper] 60 kg d reactor OFF (Methods, "Data taking") / 2.83 kg [calc]
 
-# The paper's units over the detector preset's (which assumes other threshold assignments and 50 eVee pulsers):
-# thresholds [paper, main text and Fig. 3 caption], pulser FWHM [paper, Methods], equal masses [ASSUMED].
-[detector.hpge]
-detectors = {_hpge_units()}
-
 # BACKGROUNDS [paper, Nature 643, 1229, Methods "Background model"]: Geant4 (MaGe) decomposition, rates per
 # detector in 0.4-1 keVee. Three electron-equivalent components (the measured energy, keVee: the neutron
 # component's nuclear recoils are not quenched again), {total:.1f} counts/(kg d) in 0.4-1 keVee = {_dru(total):.1f}
@@ -147,9 +130,8 @@ def compare_notes(n):
     """Extra --compare numbers: Lindhard k +- 0.004, all thresholds at 160 or 180 eVee, 12 MeV spectrum end,
     pure 235U fission."""
     extra = {}
-    for label, ov in (("k=0.158", _override() + ["quenching.k=0.158"]),
-                      ("k=0.166", _override() + ["quenching.k=0.166"]),
-                      ("all_thr_160eV", _override(160)), ("all_thr_180eV", _override(180))):
+    for label, ov in (("k=0.158", ["quenching.k=0.158"]), ("k=0.166", ["quenching.k=0.166"]),
+                      ("all_thr_160eV", _all_thresholds(160)), ("all_thr_180eV", _all_thresholds(180))):
         extra[label] = rate_with_table(NAME, GRID, hpge_efficiency(GRID, "conus_plus", ov))
     extra["e_max_12MeV"] = rates(NAME, ["source.e_max_mev=12"]).expected_events
     extra["pure_u235"] = rates(NAME, ["source.fission_fractions=pure_u235"]).expected_events
