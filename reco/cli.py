@@ -82,7 +82,8 @@ def run_main(argv=None) -> int:
     p.add_argument("--seed", type=int, help="the run's seed")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--asimov", action="store_true",
-                   help="released analyses: fit the expectation (mu = 1) instead of the released observed data")
+                   help="fit the expectation (mu = 1, no Poisson fluctuation): for a released analysis instead of "
+                   "the released observed data, for any other preset the same as --set 'reco.data=\"asimov\"'")
     p.add_argument("--simulate", action="store_true",
                    help="presets with a released analysis: run the simulated chain (generate -> detsim -> reco) "
                    "instead of fitting the released data")
@@ -105,9 +106,9 @@ def run_main(argv=None) -> int:
             print((Path(args.output) / "summary.txt").read_text(encoding="utf-8"), end="")
             print(f"\nfiles and plots in {args.output}/")
             return 0
-        if args.asimov:
-            raise ConfigError(f"--asimov applies to the released analyses ({', '.join(sorted(_released()))}); "
-                              "for other presets set reco.data = \"asimov\"")
+        if args.asimov:  # the simulated chain's own switch; rebuilt so that the value is validated as a --set is
+            args.overrides = list(args.overrides or []) + ['reco.data="asimov"']
+            cfg = config_from_args(args)
         toy_range = None
         if args.toy_range is not None:
             from generator.generate import parse_chunk_range
@@ -145,12 +146,6 @@ def toys_merge_main(argv=None) -> int:
         return 0
 
     return run_cli("cevns-toys-merge", body)
-
-
-def _released():
-    from .released import ANALYSES
-
-    return ANALYSES
 
 
 def produce_main(argv=None) -> int:

@@ -62,5 +62,9 @@ def test_cli_dispatches_released_presets(cfg, tmp_path, capsys):
 
     assert run_main(["--preset", "coherent_csi_2022", "-o", str(tmp_path / "r"), "--quiet"]) == 0
     assert "released analysis, fitted to released data" in capsys.readouterr().out
-    assert run_main(["--preset", "demo", "-o", str(tmp_path / "d"), "--asimov"]) == 2
-    assert "--asimov applies to the released analyses" in capsys.readouterr().err
+    # any other preset: --asimov is the simulated chain's reco.data = "asimov" (the pseudo-data equal the expectation)
+    quick = [f"--set={o}" for o in ("generator.n_events=2000", "generator.chunk_size=2000", "reco.template_events=4000",
+                                     "reco.plots=false")]
+    assert run_main(["--preset", "demo", "-o", str(tmp_path / "d"), "--asimov", "--quiet"] + quick) == 0
+    s = json.loads((tmp_path / "d" / "summary.json").read_text())
+    assert s["data_source"] == "asimov"
