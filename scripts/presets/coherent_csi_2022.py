@@ -10,6 +10,8 @@ import math
 import numpy as np
 from scipy.stats import gamma as gamma_dist
 
+from reco.released import coherent_csi as released_csi
+
 from ._common import (CSI_GRID, CSI_PE_MAX, HEADER, PHYSICS_BLOCK, RELEASE_T0_NS, csi_qf_2021, detector_timing,
                       generator_block, klein_nystrand, poisson_fold, rate_with_table, recoil_block, window_block)
 
@@ -20,16 +22,16 @@ PAPER = (341.0, math.hypot(11.0, 42.0), "SM prediction 341 +- 11 +- 42 [M: not v
          "PRL 129, 081801 (2022), arXiv:2110.07730")
 WINDOW = (0.0 - RELEASE_T0_NS, 6000.0 - RELEASE_T0_NS)    # 0-6 us [code, Newtrinos tcut]
 
-# COHERENT CsI[Na] full dataset (PRL 129, 081801; arXiv:2110.07730): 13.35 PE/keVee (V-code, Newtrinos),
+# The response of the released analysis, in one place (reco.released.coherent_csi, with their sources):
+# COHERENT CsI[Na] full dataset (PRL 129, 081801; arXiv:2110.07730): 13.35 PE/keVee (V-code, Newtrinos);
+# Gamma PE resolution of the 2021 release (INPUTS 7.1): shape 1 + b E, scale 1/(a (1 + b E)), a = 0.0749/E,
+# b = 9.56 (E in keVee), used here only to quantify the Poisson-vs-Gamma difference; the CsI-2021 timing
+# efficiency (INPUTS 4.2): 1 up to 520 ns of the release frame, exp(-0.0494/us (t - 520 ns)) after.
+CSI2022_LY = released_csi.LIGHT_YIELD_PE_PER_KEVEE
+CSI2022_GAMMA = (released_csi.GAMMA_A, released_csi.GAMMA_B_PER_KEVEE)
+CSI2021_TIMING_EFF = (released_csi.TIMING_FLAT_UNTIL_US * 1e3, released_csi.TIMING_DECAY_PER_US)
 # acceptance a/(1+exp(-b(x-c)))+d, clamped at 0 (effCoefficients.txt of the release; INPUTS 12.1: V-data).
-CSI2022_LY = 13.35
 CSI2022_EFF = (1.32045, 0.285979, 10.8646, -0.333322)
-# Gamma PE resolution of the 2021 release (INPUTS 7.1, V-code Newtrinos): shape 1 + b E, scale 1/(a (1 + b E)),
-# a = 0.0749/E, b = 9.56 (E in keVee). Used here only to quantify the Poisson-vs-Gamma difference.
-CSI2022_GAMMA = (0.0749, 9.56)
-# The CsI-2021 timing efficiency (INPUTS 4.2, [code] Newtrinos coherent_csi.jl): 1 up to 520 ns of the release frame,
-# exp(-0.0494/us (t - 520 ns)) after.
-CSI2021_TIMING_EFF = (520.0, 0.0494)
 
 
 def csi2022_eff_pe(n, pe_max=CSI_PE_MAX):
