@@ -98,17 +98,6 @@ def run_main(argv=None) -> int:
         cfg = config_from_args(args)
         if args.toys is not None and args.toys < 0:
             raise ConfigError(f"--toys {args.toys}: must be >= 0")
-        if has_released_analysis(cfg.name) and not args.simulate:
-            from .released.run import run_released
-
-            run_released(cfg, args.output, asimov=args.asimov, toys=args.toys, seed=args.seed,
-                         progress=False if args.quiet else None)
-            print((Path(args.output) / "summary.txt").read_text(encoding="utf-8"), end="")
-            print(f"\nfiles and plots in {args.output}/")
-            return 0
-        if args.asimov:  # the simulated chain's own switch; rebuilt so that the value is validated as a --set is
-            args.overrides = list(args.overrides or []) + ['reco.data="asimov"']
-            cfg = config_from_args(args)
         toy_range = None
         if args.toy_range is not None:
             from generator.generate import parse_chunk_range
@@ -117,6 +106,20 @@ def run_main(argv=None) -> int:
             if b is None or not 0 <= a < b:
                 raise ConfigError(f"--toy-range {args.toy_range}: expected START:STOP with 0 <= START < STOP")
             toy_range = (a, b)
+        if has_released_analysis(cfg.name) and not args.simulate:
+            from .released.run import run_released
+
+            if args.dask:
+                raise ConfigError("--dask: the toys of a released analysis run in one process (~10-400 fits/s); "
+                                  "split a large ensemble into jobs with --toy-range and merge with cevns-toys-merge")
+            run_released(cfg, args.output, asimov=args.asimov, toys=args.toys, seed=args.seed,
+                         progress=False if args.quiet else None, toy_range=toy_range)
+            print((Path(args.output) / "summary.txt").read_text(encoding="utf-8"), end="")
+            print(f"\nfiles and plots in {args.output}/")
+            return 0
+        if args.asimov:  # the simulated chain's own switch; rebuilt so that the value is validated as a --set is
+            args.overrides = list(args.overrides or []) + ['reco.data="asimov"']
+            cfg = config_from_args(args)
         run_chain(cfg, args.output, threads=args.threads, toys=args.toys, seed=args.seed,
                   progress=False if args.quiet else None, toy_range=toy_range, dask=args.dask)
         print((Path(args.output) / "summary.txt").read_text(encoding="utf-8"), end="")
@@ -136,10 +139,19 @@ def toys_merge_main(argv=None) -> int:
     def body():
         from generator._validate import check_output_is_not_an_input
 
-        from .toys import merge_toy_tables
+        from .toys import ensemble_from_rows, merge_toy_csv
 
         check_output_is_not_an_input(args.output, *args.inputs)
-        ens = merge_toy_tables(args.inputs, args.output)
+        identity, header, rows = merge_toy_csv(args.inputs, args.output)
+        if "n_cevns_true" not in header:  # a released analysis: fitted counts, no true count to take a bias from
+            from .released.run import _toy_summary, read_toy_rows
+
+            s = _toy_summary(read_toy_rows(rows))
+            print(f"merged {s['n_toys']} toys ({rows[0]['toy']}..{rows[-1]['toy']}) -> {args.output}; {s['n_valid']} "
+                  f"valid, fitted CEvNS median {s['n_cevns_median']:.1f} (16-84 %: {s['n_cevns_q16']:.1f}-"
+                  f"{s['n_cevns_q84']:.1f}), significance median {s['significance_median']:.2f}")
+            return 0
+        ens = ensemble_from_rows(rows)
         s = ens.summary()
         print(f"merged {s['n_toys']} toys ({int(ens.index[0])}..{int(ens.index[-1])}) -> {args.output}; bias "
               f"{s['bias']:+.4f} ± {s['bias_err']:.4f}, pull mean {s['pull_mean']:+.3f}, width {s['pull_width']:.3f}")

@@ -234,15 +234,33 @@ def run_toys(gen_cfg: Config, det: DetectorConfig, reco_cfg: RecoConfig, templat
 
 
 def merge_toy_tables(inputs, output) -> ToyEnsemble:
-    """Merge the toys.csv of several jobs of one ensemble (same identity line, disjoint toy indices) into one
-    table in toy order; refuse tables of another ensemble or overlapping ranges."""
+    """Merge the toys.csv of several jobs of one simulated-chain ensemble (``merge_toy_csv``) and return it."""
+    from generator._validate import ConfigError
+
+    _, header, rows = merge_toy_csv(inputs, output)
+    if "n_cevns_true" not in header:
+        raise ConfigError(f"{inputs[0]}: a toy table of a released analysis, not of the simulated chain")
+    return ensemble_from_rows(rows)
+
+
+def ensemble_from_rows(rows: list[dict]) -> ToyEnsemble:
+    """The ToyEnsemble of a simulated-chain toys.csv's rows (as csv.DictReader reads them)."""
+    return ToyEnsemble(np.array([float(r["mu"]) for r in rows]), np.array([float(r["mu_err"]) for r in rows]),
+                       np.array([float(r["significance"] or "nan") for r in rows]),
+                       np.array([int(r["n_cevns_true"]) for r in rows]), np.array([int(r["toy"]) for r in rows]))
+
+
+def merge_toy_csv(inputs, output) -> tuple[str, list[str], list[dict]]:
+    """Merge the toys.csv of several jobs of one ensemble (same identity line and columns, disjoint toy indices)
+    into one table in toy order, rows written as they were; refuse tables of another ensemble or overlapping
+    ranges. Any cevns-run toy table (simulated chain or released analysis). Returns (identity, columns, rows)."""
     import csv
     import os
     from pathlib import Path
 
     from generator._validate import ConfigError
 
-    rows, identity, first_path = {}, None, None
+    rows, identity, first_path, header = {}, None, None, None
     for path in inputs:
         path = Path(path)
         if not path.is_file():
@@ -256,19 +274,25 @@ def merge_toy_tables(inputs, output) -> ToyEnsemble:
             elif head != identity:
                 raise ConfigError(f"{path} does not belong with {first_path}: their ensembles differ ({head} vs "
                                   f"{identity})")
-            for r in csv.DictReader(f):
+            reader = csv.DictReader(f)
+            if header is None:
+                header = reader.fieldnames
+            elif reader.fieldnames != header:
+                raise ConfigError(f"{path}: columns {reader.fieldnames} differ from {first_path}'s {header}")
+            for r in reader:
                 i = int(r["toy"])
                 if i in rows:
                     raise ConfigError(f"{path}: toy {i} is also in another input (overlapping toy ranges)")
                 rows[i] = r
-    order = sorted(rows)
-    ens = ToyEnsemble(np.array([float(rows[i]["mu"]) for i in order]), np.array([float(rows[i]["mu_err"])
-                      for i in order]), np.array([float(rows[i]["significance"] or "nan") for i in order]),
-                      np.array([int(rows[i]["n_cevns_true"]) for i in order]), np.array(order, dtype=np.int64))
+    ordered = [rows[i] for i in sorted(rows)]
     tmp = Path(output).with_name(Path(output).name + ".part")
-    write_toy_table(tmp, ens, identity[len("# cevns-toys "):])
+    with tmp.open("w", newline="") as f:
+        f.write(identity + "\n")
+        w = csv.DictWriter(f, fieldnames=header)
+        w.writeheader()
+        w.writerows(ordered)
     os.replace(tmp, output)
-    return ens
+    return identity[len("# cevns-toys "):], list(header), ordered
 
 
 def write_toy_table(path, ens: ToyEnsemble, identity: str) -> None:

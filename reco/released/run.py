@@ -23,6 +23,7 @@ __all__ = ["run_released", "summarise"]
 
 DATA_SOURCES = {"data": "released data", "asimov": "asimov"}
 TOY_STREAM = 3  # SeedSequence spawn key of the toy ensemble (0 generator, 1 detsim, 2 reco data sets)
+TOY_COLUMNS = ["toy", "mu", "mu_err", "n_cevns", "significance", "valid"]
 
 
 def summarise(ana: ReleasedAnalysis, result, data_source: str) -> dict:
@@ -98,12 +99,14 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def run_toys(ana: ReleasedAnalysis, n_toys: int, seed: int, progress: bool | None = None) -> list[dict]:
-    """Toys around the nominal model (mu = 1): one row per toy, each from its own SeedSequence stream."""
+def run_toys(ana: ReleasedAnalysis, toys, seed: int, progress: bool | None = None) -> list[dict]:
+    """Toys around the nominal model (mu = 1): one row per toy, each from its own SeedSequence stream, so toy i
+    is the same whichever job makes it. ``toys``: a number of toys (0..n-1) or the toy indices."""
     from tqdm import tqdm
 
+    indices = range(toys) if isinstance(toys, int) else toys
     rows = []
-    for i in tqdm(range(n_toys), desc="toys", unit="toy", disable=None if progress is None else not progress):
+    for i in tqdm(indices, desc="toys", unit="toy", disable=None if progress is None else not progress):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(TOY_STREAM, i)))
         r = fit(ana.model, data=poisson_toy(ana.model, rng))
         rows.append({"toy": i, "mu": r.mu, "mu_err": r.mu_err, "n_cevns": r.n_signal,
@@ -124,8 +127,39 @@ def _toy_summary(rows: list[dict]) -> dict:
             "significance_q84": q(z, 0.84)}
 
 
+def ensemble_identity(cfg, seed: int) -> str:
+    """What makes toy tables of different jobs one ensemble of a released analysis: the configuration (which the
+    analysis and its CEvNS template are built from), the seed and the package version."""
+    import hashlib
+
+    from generator import __version__
+
+    blob = json.dumps({"released": cfg.name, "config": cfg.to_json(), "seed": int(seed), "package": __version__},
+                      sort_keys=True, default=str)
+    return "released-" + hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def write_toy_rows(path: Path, rows: list[dict], identity: str) -> None:
+    """toys.csv of a released analysis: the identity line (as the simulated chain's, so that cevns-toys-merge
+    joins the tables of the jobs of one ensemble), then one row per toy. Written atomically."""
+    tmp = path.with_name(path.name + ".part")
+    with tmp.open("w", newline="") as f:
+        f.write(f"# cevns-toys {identity}\n")
+        w = csv.DictWriter(f, fieldnames=TOY_COLUMNS)
+        w.writeheader()
+        w.writerows({k: ("" if r[k] is None else r[k]) for k in TOY_COLUMNS} for r in rows)
+    os.replace(tmp, path)
+
+
+def read_toy_rows(rows: list[dict]) -> list[dict]:
+    """Rows of a released toys.csv (strings, as merged) back to the values run_toys returns."""
+    return [{"toy": int(r["toy"]), "mu": float(r["mu"]), "mu_err": float(r["mu_err"]), "n_cevns": float(r["n_cevns"]),
+             "significance": float(r["significance"]) if r["significance"] else None, "valid": r["valid"] == "True"}
+            for r in rows]
+
+
 def run_released(cfg, outdir, *, asimov: bool = False, toys: int | None = None, seed: int | None = None,
-                 progress: bool | None = None) -> dict:
+                 progress: bool | None = None, toy_range: tuple[int, int] | None = None) -> dict:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     seed = cfg.generator.seed if seed is None else int(seed)
@@ -138,15 +172,13 @@ def run_released(cfg, outdir, *, asimov: bool = False, toys: int | None = None, 
     if asimov:
         summary["observed_events"] = None
     summary["run"] = {"seed": seed, "seconds": None}
-    if toys:
-        rows = run_toys(ana, toys, seed, progress)
+    if toys or toy_range:
+        indices = range(*toy_range) if toy_range else range(toys)
+        rows = run_toys(ana, indices, seed, progress)
+        identity = ensemble_identity(cfg, seed)
         summary["toys"] = _toy_summary(rows)
-        tmp = outdir / "toys.csv.part"
-        with tmp.open("w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-        os.replace(tmp, outdir / "toys.csv")
+        summary["toys"].update(ensemble=identity, first=indices.start, stop=indices.stop)
+        write_toy_rows(outdir / "toys.csv", rows, identity)
         _plot_toys(outdir, rows, ana)
     plot_fit(outdir / "fit.png", ana, result, data, source)
     summary["run"]["seconds"] = round(time.perf_counter() - t0, 2)

@@ -50,11 +50,32 @@ def test_asimov_gives_mu_one_and_toys_one_row_each(cfg, tmp_path):
     s = released_run.run_released(cfg, tmp_path, asimov=True, toys=12, progress=False)
     assert s["data_source"] == "asimov" and s["observed_events"] is None
     assert s["sigma_meas_over_sigma_sm"] == pytest.approx(1.0, abs=1e-3)
-    rows = list(csv.DictReader((tmp_path / "toys.csv").open()))
+    with (tmp_path / "toys.csv").open() as f:
+        assert f.readline().startswith("# cevns-toys released-")   # the ensemble's identity, as cevns-toys-merge wants
+        rows = list(csv.DictReader(f))
     assert [int(r["toy"]) for r in rows] == list(range(12))
     assert s["toys"]["n_toys"] == 12
     again = released_run.run_toys(toy_analysis(cfg), 12, cfg.generator.seed)
     assert [r["mu"] for r in again] == pytest.approx([float(r["mu"]) for r in rows], rel=1e-12)  # reproducible
+
+
+def test_toys_split_into_jobs_merge_into_the_same_ensemble(cfg, tmp_path, capsys):
+    from generator._validate import ConfigError
+    from reco.cli import toys_merge_main
+    from reco.toys import merge_toy_csv
+
+    whole = released_run.run_released(cfg, tmp_path / "all", toys=9, progress=False)
+    released_run.run_released(cfg, tmp_path / "a", toy_range=(0, 4), progress=False)
+    released_run.run_released(cfg, tmp_path / "b", toy_range=(4, 9), progress=False)
+    assert toys_merge_main([str(tmp_path / "m.csv"), str(tmp_path / "b" / "toys.csv"),
+                            str(tmp_path / "a" / "toys.csv")]) == 0
+    assert "merged 9 toys (0..8)" in capsys.readouterr().out
+    assert (tmp_path / "m.csv").read_text() == (tmp_path / "all" / "toys.csv").read_text()   # byte for byte
+    assert whole["toys"]["ensemble"].startswith("released-")
+    # another seed is another ensemble; a simulated-chain table has other columns: both refused in one line
+    released_run.run_released(cfg, tmp_path / "c", toy_range=(9, 10), seed=7, progress=False)
+    with pytest.raises(ConfigError, match="does not belong with"):
+        merge_toy_csv([tmp_path / "a" / "toys.csv", tmp_path / "c" / "toys.csv"], tmp_path / "x.csv")
 
 
 def test_cli_dispatches_released_presets(cfg, tmp_path, capsys):
