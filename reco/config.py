@@ -32,6 +32,14 @@ class RecoConfig:
     prior_lee: float | None = option(None, doc="relative 1-sigma prior on the low-energy-excess normalisation "
                                      "(calorimeters); unset: free (its rate is not predicted; the source-off data "
                                      "constrain it)", gt=0)
+    # energy-scale systematics: shape nuisances (Gaussian, 1 sigma) that move every template together, because a
+    # mis-calibrated scale moves signal and backgrounds alike; near a threshold they move counts across it
+    energy_scale_sigma: float = option(0.0, doc="relative 1-sigma uncertainty of the reconstructed energy scale: "
+                                       "a shape nuisance moving every template by E -> E (1 +- sigma) (0: none)",
+                                       ge=0, lt=0.5)
+    energy_offset_sigma_kevee: float = option(0.0, unit="keVee", doc="1-sigma uncertainty of the energy-scale "
+                                              "offset (the calibration near threshold): a shape nuisance moving every "
+                                              "template by E -> E +- offset (0: none)", ge=0)
     backgrounds_published: bool = option(True, doc="false for an experiment whose backgrounds are not published: "
                                          "without backgrounds no significance is quoted, and the summary says why")
     plots: bool = option(True, doc="write PNG plots")
@@ -41,6 +49,15 @@ class RecoConfig:
     data: str = option("pseudo_experiment", doc="'pseudo_experiment' (Poisson N, counts) or 'asimov' "
                        "(the template expectation itself)", allowed=("pseudo_experiment", "asimov"))
     toys: int = option(0, doc="pseudo-experiments of the toy ensemble (0: none)", ge=0)
+
+    def energy_shifts(self) -> dict:
+        """The configured energy-scale nuisances: name -> function(E keVee, theta = -1 or +1) -> E keVee."""
+        out = {}
+        if self.energy_scale_sigma > 0:
+            out["energy_scale"] = lambda e, t, s=self.energy_scale_sigma: e * (1.0 + t * s)
+        if self.energy_offset_sigma_kevee > 0:
+            out["energy_offset"] = lambda e, t, s=self.energy_offset_sigma_kevee: e + t * s
+        return out
 
     def priors(self) -> dict:
         """Relative prior width of each background template's normalisation (None: free)."""

@@ -12,11 +12,11 @@ profiled; it is undefined (None) when the model has no background at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .released.likelihood import BinnedModel, Component, fit
+from .released.likelihood import BinnedModel, Component, ShapeNuisance, fit
 
 __all__ = ["FitResult", "fit_templates", "flatten_templates", "flatten_variances", "template_variances"]
 
@@ -58,16 +58,19 @@ class FitResult:
     backgrounds: dict
     valid: bool
     nll_min: float
+    nuisances: dict = field(default_factory=dict)  # shape nuisance -> {"theta", "err"} (energy scale, offset)
 
     def to_dict(self) -> dict:
         return {"mu_cevns": self.mu_cevns, "mu_cevns_err": self.mu_cevns_err, "significance": self.significance,
-                "significance_note": self.significance_note, "backgrounds": self.backgrounds, "valid": self.valid}
+                "significance_note": self.significance_note, "backgrounds": self.backgrounds, "valid": self.valid,
+                "nuisances": self.nuisances}
 
 
 def fit_templates(names: list[str], templates: np.ndarray, data: np.ndarray, priors: dict,
-                  variances: np.ndarray | None = None) -> FitResult:
+                  variances: np.ndarray | None = None, shape_variants: dict | None = None) -> FitResult:
     """Fit data (counts per bin) with templates; names[0] must be 'cevns'. ``variances``: the templates' MC
-    variances per bin (None: exact templates)."""
+    variances per bin (None: exact templates). ``shape_variants``: nuisance name -> (templates at -1 sigma,
+    templates at +1 sigma), moving every template together (the energy scale)."""
     if names[0] != "cevns":
         raise ValueError(f"the first template must be 'cevns', got {names[0]!r}")
     templates = np.maximum(np.asarray(templates, dtype=float), 0.0)
@@ -76,7 +79,10 @@ def fit_templates(names: list[str], templates: np.ndarray, data: np.ndarray, pri
     present = [i for i in range(len(names)) if i == 0 or templates[i].sum() > 0]
     comps = [Component(names[i], templates[i], norm_sigma=None if i == 0 else priors[names[i]],
                        mc_variance=None if variances is None else variances[i]) for i in present]
-    r = fit(BinnedModel(comps, np.asarray(data, dtype=float)))
+    shapes = [ShapeNuisance(name, {names[i]: (np.maximum(lo[i], 0.0), np.maximum(hi[i], 0.0)) for i in present})
+              for name, (lo, hi) in (shape_variants or {}).items()]
+    r = fit(BinnedModel(comps, np.asarray(data, dtype=float), shapes))
     bgs = {names[i]: {"mu": r.params[f"norm_{names[i]}"][0], "err": r.params[f"norm_{names[i]}"][1]}
            for i in present[1:]}
-    return FitResult(r.mu, r.mu_err, r.significance, r.significance_note, bgs, r.valid, r.nll_min)
+    nuis = {s.name: {"theta": r.params[s.name][0], "err": r.params[s.name][1]} for s in shapes}
+    return FitResult(r.mu, r.mu_err, r.significance, r.significance_note, bgs, r.valid, r.nll_min, nuis)

@@ -9,12 +9,13 @@ templates and an Asimov data set, which gives the median expected significance.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from generator import __version__
+from generator._validate import ConfigError
 from generator.eventfile import EventReader, EventWriter
 
 from .analysis import Layout, data_counts, histograms, on_minus_off, reconstruct_columns, select
@@ -54,6 +55,8 @@ class Templates:
     matrix: np.ndarray
     exposure_fraction: float
     variances: np.ndarray | None = None  # per-bin MC variances in the layout of ``matrix``
+    # energy-scale nuisances: name -> (matrix at -1 sigma, matrix at +1 sigma), same layout as ``matrix``
+    shape_variants: dict = field(default_factory=dict)
 
     @classmethod
     def from_columns(cls, cols: dict, meta: dict, cfg: RecoConfig) -> Templates:
@@ -62,12 +65,12 @@ class Templates:
         e_sel = rec["e_rec_kevee"][keep]
         hint = float(np.quantile(e_sel, 0.995)) if e_sel.size else cfg.threshold_kevee + 1.0
         layout = Layout.from_metadata(meta, cfg, hint)
-        hists = histograms(cols, rec, keep, layout, weighted=True)
-        for steady in ("ssb", "lee"):  # uniform in time
-            if layout.pulsed and steady in hists:
-                hists[steady]["on"] = flat_in_time(hists[steady]["on"])
+        hists = _template_histograms(cols, rec, keep, layout)
         names, mat = flatten_templates(hists)
-        return cls(layout, hists, names, mat, float(meta.get("exposure_fraction") or 1.0), flatten_variances(hists))
+        variants = {name: energy_shift_variants(cols, meta, rec, cfg, layout, shift, mat)
+                    for name, shift in cfg.energy_shifts().items()}
+        return cls(layout, hists, names, mat, float(meta.get("exposure_fraction") or 1.0), flatten_variances(hists),
+                   variants)
 
     def scaled_to(self, exposure_fraction: float) -> Templates:
         r = exposure_fraction / self.exposure_fraction
@@ -75,7 +78,56 @@ class Templates:
             return self
         hists = {n: {k: h * r for k, h in v.items()} for n, v in self.hists.items()}
         var = None if self.variances is None else self.variances * r * r
-        return Templates(self.layout, hists, self.names, self.matrix * r, exposure_fraction, var)
+        variants = {n: (lo * r, hi * r) for n, (lo, hi) in self.shape_variants.items()}
+        return Templates(self.layout, hists, self.names, self.matrix * r, exposure_fraction, var, variants)
+
+
+def energy_shift_variants(cols: dict, meta: dict, rec: dict, cfg: RecoConfig, layout: Layout, shift,
+                          nominal: np.ndarray) -> tuple:
+    """Template matrices at -1 and +1 sigma of one energy-scale nuisance: the template events with their
+    reconstructed keVee moved by ``shift``, selected and binned again.
+
+    Where the detector's trigger acts on that same energy (HPGe: an erf in the measured keVee; the analysis
+    threshold is set in those reconstructed units, so a miscalibration moves the events, not the turn-on), the
+    trigger is re-decided at the moved energy: each event counts with its trigger probability there, and the
+    variant is the nominal template plus the change of these probability-weighted templates (so that theta = 0
+    is the nominal template exactly, and the change carries no trigger-sampling noise). Moving the events but
+    keeping their trigger flags would move the background's turn-on against the data and let the data "measure"
+    the offset. Xenon and scintillators trigger on photoelectrons, which a keVee scale does not move: their flags
+    stay. Calorimeters and CCDs trigger on the heat / charge that reco converts: not supported (refused)."""
+    tech = meta["detector"]["technology"]
+    e = rec["e_rec_kevee"]
+    if tech in ("calorimeter", "ccd"):
+        raise ConfigError(f"reco.energy_scale_sigma / energy_offset_sigma_kevee: not supported for a {tech} (its "
+                          "trigger acts on the energy the nuisance moves; only hpge, xenon and scintillator)")
+    if tech != "hpge":
+        return tuple(flatten_templates(_template_histograms(
+            cols, moved, select(cols, moved, cfg), layout))[1]
+            for moved in ({**rec, "e_rec_kevee": shift(e, t)} for t in (-1.0, 1.0)))
+    from detsim.hpge import trigger_efficiency
+
+    units = meta["detector"]["hpge"]["detectors"]
+    thr = np.array([u["threshold_ev"] for u in units], dtype=float)[cols["detector_id"]] * 1e-3
+    width = np.array([u.get("trigger_width_ev", 0.0) for u in units], dtype=float)[cols["detector_id"]] * 1e-3
+
+    def probability_weighted(e_moved):
+        moved_cols = {**cols, "triggered": np.ones(len(e), dtype=bool),
+                      "weight": np.asarray(cols["weight"]) * trigger_efficiency(e_moved, thr, width)}
+        moved = {**rec, "e_rec_kevee": e_moved}
+        return flatten_templates(_template_histograms(moved_cols, moved, select(moved_cols, moved, cfg),
+                                                      layout))[1]
+
+    at_zero = probability_weighted(e)
+    return tuple(nominal + probability_weighted(shift(e, t)) - at_zero for t in (-1.0, 1.0))
+
+
+def _template_histograms(cols: dict, rec: dict, keep: np.ndarray, layout: Layout) -> dict:
+    """Expectation histograms per origin; the steady-state ones spread uniformly in time."""
+    hists = histograms(cols, rec, keep, layout, weighted=True)
+    for steady in ("ssb", "lee"):  # uniform in time
+        if layout.pulsed and steady in hists:
+            hists[steady]["on"] = flat_in_time(hists[steady]["on"])
+    return hists
 
 
 def flat_in_time(h):
@@ -102,7 +154,7 @@ def analyse(data_cols: dict, data_meta: dict, templates: Templates, cfg: RecoCon
     if cfg.fit and t.matrix[0].sum() > 0:
         _, dmat = flatten_templates(data)
         priors = cfg.priors()
-        out["fit"] = fit_templates(t.names, t.matrix, dmat.sum(axis=0), priors, t.variances)
+        out["fit"] = fit_templates(t.names, t.matrix, dmat.sum(axis=0), priors, t.variances, t.shape_variants)
     return out
 
 
@@ -113,7 +165,8 @@ def fit_counts(data_cols: dict, data_meta: dict, templates: Templates, cfg: Reco
     rec = reconstruct_columns(data_cols, data_meta)
     keep = select(data_cols, rec, cfg)
     priors = cfg.priors()
-    return fit_templates(t.names, t.matrix, data_counts(data_cols, rec, keep, t.layout), priors, t.variances), keep
+    return fit_templates(t.names, t.matrix, data_counts(data_cols, rec, keep, t.layout), priors, t.variances,
+                         t.shape_variants), keep
 
 
 def reconstruct(input_path, output_path, cfg: RecoConfig, *, templates=None, outdir=None,
@@ -234,6 +287,8 @@ def write_summary(outdir: Path, summary: dict) -> None:
             lines.append(f"  significance against no CEvNS: {summary['significance_note']}")
         else:
             lines.append(f"  significance against no CEvNS: {z:.2f} σ")
+        for name, v in (summary["fit"].get("nuisances") or {}).items():
+            lines.append(f"  nuisance {name}: {v['theta']:+.2f} ± {v['err']:.2f} σ")
         if "flux_averaged_xsec_measured_cm2" in summary:
             lines.append(f"  flux-averaged cross section: {summary['flux_averaged_xsec_measured_cm2']:.3e} ± "
                          f"{summary['flux_averaged_xsec_measured_err_cm2']:.3e} cm^2 (SM "

@@ -16,7 +16,8 @@ kernels' RNG pattern: a xoshiro256++ state drawn from the chunk's Generator, zig
 """
 
 from .config import FWHM_PER_SIGMA, HPGeConfig, section_class
-from .physics import psd_expectation, resolution_sigma_kev, rise_sigma
+from .physics import psd_expectation, resolution_sigma_kev, rise_sigma, trigger_efficiency
 from .steps import hpge_steps, metadata, steps
 
-__all__ = ["hpge_steps", "metadata", "psd_expectation", "resolution_sigma_kev", "section_class", "steps"]
+__all__ = ["hpge_steps", "metadata", "psd_expectation", "resolution_sigma_kev", "section_class", "steps",
+           "trigger_efficiency"]

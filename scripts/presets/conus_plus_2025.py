@@ -122,6 +122,8 @@ max_kevee = 0.8                      # [paper] fit window 160-800 eV (main text)
 n_energy_bins = 32                   # [ASSUMED] 20 eVee bins (the paper shows 10 eVee bins; resolution ~20 eVee)
 require_psd = false                  # [paper] pulse-shape discrimination "was not yet applied" in this analysis
 prior_ssb = 0.075                    # [calc] sqrt(3.1^2 + 0.3^2 + 0.1^2) / {total:.1f}: the quoted component uncertainties
+energy_offset_sigma_kevee = 0.005    # [paper, Methods "Detector response and energy scale"] "an energy calibration
+                                     # uncertainty below 5 eVee" (K/L-shell lines after the 252Cf irradiation), as 1 sigma
 template_events = 100000
 """
 
