@@ -11,8 +11,8 @@ from ._common import (HEADER, NO_BACKGROUNDS_TAIL, PHYSICS_BLOCK, generator_bloc
 
 NAME = "coherent_ge_2025"
 # (paper value, uncertainty used as the tolerance, what it is, source)
-PAPER = (20.6 + 2 * 7.1, 7.1, "inferred SM ~ 20.6 + 2 x 7.1: measured 20.6 +7.1 -6.3, SM 'within 2 "
-         "sigma' / 'tension of about 2 sigma'", "arXiv:2406.13806, arXiv:2506.13555 abstracts")
+PAPER = (20.6 / 0.59, 7.1, "SM = 20.6 / 0.59: measured 20.6 +7.1 -6.3 (arXiv:2406.13806 abstract), data/SM "
+         "0.59 +- 0.21 (CONUS+, Nature 643, 1229 (2025), Table 1)", "arXiv:2406.13806; Nature 643, 1229, Table 1")
 WINDOW = (-500.0, 5500.0)                                   # the coherent_ge_mini preset window
 GRID = grid((0.0, 15.0, 0.1), (15.5, 90.0, 0.5))
 
