@@ -120,11 +120,10 @@ class DetectorConfig:
     def __post_init__(self):
         if self.technology == "hpge" and self.hpge is None:
             object.__setattr__(self, "hpge", HPGeConfig())
-        for i, bg in enumerate(self.backgrounds):
+        for i, bg in enumerate(self.backgrounds):  # backgrounds only one technology has
             if bg.recoil_type == "heat_only" and self.technology != "calorimeter":
                 raise ConfigError(f"backgrounds[{i}].recoil_type = 'heat_only': only a calorimeter has a heat "
                                   f"channel without ionisation (technology = {self.technology!r}); use 'er' or 'nr'")
-        for i, bg in enumerate(self.backgrounds):
             if bg.kind == "dark_clusters" and self.technology != "ccd":
                 raise ConfigError(f"backgrounds[{i}].kind = 'dark_clusters': dark-current clusters are a CCD "
                                   f"background (technology = {self.technology!r})")
