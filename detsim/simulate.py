@@ -249,10 +249,7 @@ def stored_plan(reader: EventReader, det: DetectorConfig, chain: Chain, columns:
         return None
     copy = []
     if not det.backgrounds and file_format(output_path) == "hdf5":
-        import h5py
-
-        with h5py.File(reader.path, "r") as f:
-            dtypes = {c: f["events"][c].dtype for c in reader.columns}
+        dtypes = reader.h5_dtypes
         provided = chain.provides
         copy = [c for c in reader.columns if c in columns and c not in provided and dtypes[c] == columns[c][0]]
     needs = {c for s in chain.steps for c in s.needs}

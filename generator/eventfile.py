@@ -475,6 +475,7 @@ class EventReader:
             self.metadata = json.loads(f.attrs["metadata"])
             grp = f[H5_GROUP]
             lengths = {k: grp[k].shape[0] for k in grp}
+            self.h5_dtypes = {k: grp[k].dtype for k in grp}  # stored dtypes (HDF5): what a stored-chunk copy keeps
         self._finish_columns(lengths)
 
     def _open_root(self):
