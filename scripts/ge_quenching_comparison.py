@@ -13,14 +13,12 @@ Inputs (every number cited; [ASSUMED] where not from the paper):
 * Ge-Mini: preset data/presets/coherent_ge_2025.toml (coherent_ge_mini detector). Measured on-beam excess
   20.6 +7.1 -6.3 counts (PRL 134, 231801 (2025), arXiv:2406.13806, abstract). Its distance and mass are
   [ASSUMED] in the preset (only the product 10.22 GWh kg is published there).
-* Dresden-II (PRL 129, 211802 (2022), arXiv:2202.09672), built here: 96.4 days of reactor-on exposure (abstract);
-  2.924 kg, flux 4.8e13 nu/cm^2/s, fission fractions U235 0.58, Pu239 0.29, U238 0.08, Pu241 0.05 and electronic
-  noise sigma = 68.5 eVee, Fano 0.11, 2.96 eV per pair [V-code: the Dresden-II re-analysis code
-  github.com/LeireLarizgoitia/Reactor_CEnuNS]; flux 4.8e13 also quoted in review talks [V-talk, INPUTS 12.5]. The
-  reactor source needs a power and a distance: 2.96 GW_th at 10.39 m [M: unverified], with the whole 0-10 MeV
-  spectrum (CONFLUX below 2 MeV plus the 239U/239Np capture antineutrinos: 4.6e13 there), after which the count is
-  rescaled to the 4.8e13 flux (x1.04; the recoils above the 0.2 keVee ROI come from E_nu > 2 MeV). ROI from 0.2 keVee: the first bin of the Dresden-II data release (0.2-0.21 keVee,
-  data_release.txt in the same repository) [V-data]. No upper ROI edge, no cut acceptances [ASSUMED].
+* Dresden-II (PRL 129, 211802 (2022), arXiv:2202.09672): preset data/presets/dresden_ii_2022.toml with its detector
+  preset (dresden_ii: one 2.924 kg unit, 0.2 keVee threshold, noise sigma 68.5 eVee; their sources are cited
+  there), whose whole 0-10 MeV spectrum (CONFLUX below 2 MeV plus the 239U/239Np capture antineutrinos) is
+  rescaled to the 4.8e13 nu/cm^2/s the re-analysis code (github.com/LeireLarizgoitia/Reactor_CEnuNS) and review
+  talks quote [V-code, V-talk, INPUTS 12.5] (the recoils above the 0.2 keVee ROI come from E_nu > 2 MeV). No upper
+  ROI edge, no cut acceptances [ASSUMED].
   The measured CEvNS count of Dresden-II was not extracted from the stored sources (the abstract gives none; it
   says the best fit "is in good agreement with expectations based on" the Collar et al. QF characterisation, i.e.
   the Fef curve). Its panel therefore shows predicted / predicted(Fef) and is labelled so.
@@ -32,25 +30,21 @@ from __future__ import annotations
 
 import argparse
 import copy
-import dataclasses
 import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.special import ndtr
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from detsim.config import load_detector  # noqa: E402
-from detsim.hpge import resolution_sigma_kev  # noqa: E402
 from detsim.quenching import GE_MODELS, QuenchingModel  # noqa: E402
 from generator.cli import window_summary  # noqa: E402
 from generator.config import config_from_dict, read_raw  # noqa: E402
 from generator.experiment import Experiment  # noqa: E402
 from generator.rates import expected_rates  # noqa: E402
+from scripts.presets._common import hpge_efficiency  # noqa: E402
 
-GE_Z, GE_A = 32, 72.63
 LABELS = {"lindhard": "Lindhard k=0.157", "lindhard_adiabatic": "Lindhard+adiabatic (k=0.179)",
           "dresden_fef": "Dresden-II Fef", "dresden_ybe": "Dresden-II YBe", "conus_2022": "CONUS k=0.162"}
 
@@ -62,30 +56,7 @@ MEASURED = {
 }
 PAPER_SM = {"CONUS+": 347.0}           # arXiv:2501.05206 abstract, with k = 0.162
 
-# Dresden-II inputs (see the module doc for the status of each).
-DRESDEN = dict(live_days=96.4, mass_kg=2.924, flux_cm2_s=4.8e13, power_gw=2.96, distance_m=10.39,
-               fission_fractions={"u235": 0.58, "pu239": 0.29, "u238": 0.08, "pu241": 0.05},
-               threshold_ev=200.0, noise_sigma_ev=68.5, fano=0.11, pair_ev=2.96)
-
-
-def hpge_units(detector_name):
-    """[(mass share, threshold keVee, trigger width keVee, pulser FWHM eV)], fano, pair energy of a detector preset."""
-    det = load_detector(detector_name)
-    hp = det.hpge
-    m = np.array([d.mass_kg for d in hp.detectors])
-    units = [(w, d.threshold_ev * 1e-3, d.trigger_width_ev * 1e-3, d.pulser_fwhm_ev)
-             for d, w in zip(hp.detectors, m / m.sum(), strict=True)]
-    return units, hp.fano, hp.pair_energy_ev
-
-
-def efficiency(t_kevnr, qmodel, units, fano, pair_ev):
-    """Mass-weighted erf turn-on in keVnr for E_ee = QF(T) T (the preset builder's formula, any QF)."""
-    e = qmodel.qf(t_kevnr, GE_Z, GE_A) * t_kevnr
-    out = np.zeros_like(e)
-    for w, thr, width, fwhm in units:
-        s = np.sqrt(resolution_sigma_kev(e, fano, pair_ev, fwhm) ** 2 + width**2)
-        out += w * ndtr((e - thr) / s)
-    return out
+DRESDEN_QUOTED_FLUX_CM2_S = 4.8e13  # [V-code, V-talk] the flux the Dresden-II re-analysis normalises to
 
 
 def with_efficiency(raw, grid, eff):
@@ -107,34 +78,22 @@ def count(cfg):
 
 
 def experiments():
-    """name -> (raw config, recoil grid in keVnr, HPGe units, fano, pair energy, flux rescaling)."""
-    out = {}
-    raw, _ = read_raw(preset="conus_plus_2025")
-    out["CONUS+"] = (raw, np.round(np.arange(0.0, 4.0001, 0.02), 4), *hpge_units("conus_plus"), None)
-    raw, _ = read_raw(preset="coherent_ge_2025")
-    out["Ge-Mini"] = (raw, np.round(np.concatenate([np.arange(0.0, 15.0, 0.1), np.arange(15.0, 90.001, 0.5)]), 4),
-                      *hpge_units("coherent_ge_mini"), None)
-    raw, _ = read_raw(preset="conus_plus_2025")
-    raw = copy.deepcopy(raw)
-    d = DRESDEN
-    raw["name"], raw["description"] = "dresden_ii_2022", "Dresden-II (PRL 129, 211802), built in the script"
-    raw["source"] = {"kind": "reactor", "thermal_power_gw": d["power_gw"], "distance_m": d["distance_m"],
-                     "fission_fractions": d["fission_fractions"], "low_energy": "conflux"}
-    raw["target"]["mass_kg"] = d["mass_kg"]
-    raw["exposure"] = {"live_days": d["live_days"]}
-    units = [(1.0, d["threshold_ev"] * 1e-3, 0.0, d["noise_sigma_ev"] * 2.3548200450309493)]
-    out["Dresden-II"] = (raw, np.round(np.arange(0.0, 4.0001, 0.01), 4), units, d["fano"], d["pair_ev"],
-                         d["flux_cm2_s"])
-    return out
+    """name -> (raw config, recoil grid in keVnr, HPGe detector preset, flux to rescale to or None)."""
+    ge_mini_grid = np.round(np.concatenate([np.arange(0.0, 15.0, 0.1), np.arange(15.0, 90.001, 0.5)]), 4)
+    return {"CONUS+": (read_raw(preset="conus_plus_2025")[0], np.round(np.arange(0.0, 4.0001, 0.02), 4),
+                       "conus_plus", None),
+            "Ge-Mini": (read_raw(preset="coherent_ge_2025")[0], ge_mini_grid, "coherent_ge_mini", None),
+            "Dresden-II": (read_raw(preset="dresden_ii_2022")[0], np.round(np.arange(0.0, 4.0001, 0.01), 4),
+                           "dresden_ii", DRESDEN_QUOTED_FLUX_CM2_S)}
 
 
 def predict(models=GE_MODELS):
     """{experiment: {model: predicted CEvNS events}}."""
     res = {}
-    for name, (raw, grid, units, fano, pair, flux) in experiments().items():
+    for name, (raw, grid, detector, flux) in experiments().items():
         res[name] = {}
         for m in models:
-            eff = efficiency(grid, QuenchingModel(m), units, fano, pair)
+            eff = hpge_efficiency(grid, detector, quenching=QuenchingModel(m))
             n, model_flux = count(with_efficiency(raw, grid, eff))
             if flux is not None and model_flux:
                 n *= flux / model_flux

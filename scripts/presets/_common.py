@@ -70,13 +70,14 @@ def csi_qf_2021(t_kevnr):
     return coherent_csi_qf(t_kevnr)
 
 
-def hpge_efficiency(t_kevnr, detector_name: str, overrides=()):
-    """Mass-weighted erf turn-on of an HPGe detector preset, in keVnr (Lindhard QF of the preset, Z = 32)."""
+def hpge_efficiency(t_kevnr, detector_name: str, overrides=(), quenching=None):
+    """Mass-weighted erf turn-on of an HPGe detector preset, in keVnr (the preset's quenching, or the
+    detsim.quenching.QuenchingModel ``quenching``; Z = 32)."""
     from detsim.config import load_detector
     from detsim.hpge import resolution_sigma_kev
 
     det = load_detector(detector_name, overrides=list(overrides))
-    q = det.quenching.build()
+    q = det.quenching.build() if quenching is None else quenching
     e = q.qf(t_kevnr, 32, 73) * np.asarray(t_kevnr)
     hp = det.hpge
     m = np.array([d.mass_kg for d in hp.detectors])
