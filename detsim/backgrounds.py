@@ -74,6 +74,8 @@ class BackgroundConfig:
                                ge=0)
     decay_floor: float = option(0.0, doc="fraction of the cool-down rate that does not decay", ge=0, le=1)
     start_days: float = option(0.0, unit="day", doc="start of the run after the cool-down", ge=0)
+    off_scale: float = option(1.0, doc="steady-state rate during the source-off data relative to source-on (a "
+                              "reactor outage can change the overburden or the radon level)", ge=0)
 
     def __post_init__(self):
         if self.spectrum == "lee":
@@ -94,6 +96,9 @@ class BackgroundConfig:
             raise ConfigError("backgrounds: rate_per_pulse applies to brn and nin, not steady_state")
         if self.kind in ("brn", "nin") and self.rate_per_kev_kg_day:
             raise ConfigError(f"backgrounds: {self.kind} takes rate_per_pulse, not rate_per_kev_kg_day")
+        if self.kind in ("brn", "nin") and self.off_scale != 1.0:
+            raise ConfigError(f"backgrounds: off_scale = {self.off_scale}: {self.kind} events come with the beam, "
+                              "there are none in source-off data")
 
 
 def origin_of(bg: BackgroundConfig) -> int:
@@ -112,13 +117,13 @@ def expected_background_counts(bg: BackgroundConfig, gm: dict, windows, source_o
     live_s = float(gm["live_time_s"]) if source_on else off_live_days * 86400.0
     mass = float(gm["exposure"]["mass_kg"])
     if bg.kind == "dark_clusters":
-        return bg.rate_per_kg_day * mass * live_s / 86400.0
+        return bg.rate_per_kg_day * mass * live_s / 86400.0 * (1.0 if source_on else bg.off_scale)
     if bg.kind == "steady_state":
         if bg.spectrum == "lee":
             n = bg.rate_per_kg_day * mass * live_s / 86400.0
         else:
             n = bg.rate_per_kev_kg_day * (bg.e_max_kev - bg.e_min_kev) * mass * live_s / 86400.0
-        n *= decay_factor(bg, float(gm["live_time_s"]) / 86400.0)
+        n *= decay_factor(bg, float(gm["live_time_s"]) / 86400.0) * (1.0 if source_on else bg.off_scale)
         if gm.get("pulsed"):
             lo, hi = _span_ns(windows)
             n *= (hi - lo) * 1e-9 * float(gm["rep_rate_hz"])

@@ -43,15 +43,17 @@ def _dru(counts_per_kg_day):
     return counts_per_kg_day / (ROI_BG_KEV[1] - ROI_BG_KEV[0])
 
 
-def _background(rate_cpd, label, source):
+def _background(rate_cpd, label, source, off_scale, off_source):
     rate = f"rate_per_kev_kg_day = {_dru(rate_cpd):.3f}"
+    off = f"off_scale = {off_scale:g}"
     return (f"[[detector.backgrounds]]             # {label}\n"
             f"kind = \"steady_state\"\n"
             f"recoil_type = \"er\"\n"
             f"spectrum = \"flat\"\n"
             f"e_min_kev = 0.0\n"
             f"e_max_kev = 1.0\n"
-            f"{rate:<36} # [calc] {source}\n")
+            f"{rate:<36} # [calc] {source}\n"
+            f"{off:<36} # {off_source}\n")
 
 
 def preset_text(x, y):
@@ -65,11 +67,14 @@ def preset_text(x, y):
         "# selection cuts' dead time (12.8-14.4 % [paper]; whether the 327 kg d excludes it is not stated) and the\n"
         "# paper's measured trigger-efficiency curves.\n")
     bgs = "\n".join((
-        _background(BG_NEUTRONS, "cosmogenic neutrons", "21.6 +- 3.1 counts/(kg d) in 0.4-1 keVee [paper] / 0.6 keV"),
+        _background(BG_NEUTRONS, "cosmogenic neutrons", "21.6 +- 3.1 counts/(kg d) in 0.4-1 keVee [paper] / 0.6 keV",
+                    0.81, "[paper] reactor OFF: the drywell head cuts the neutron flux by 19 %"),
         _background(BG_MUONS, "cosmic-ray muons after the veto",
-                    "17.4 +- 0.3 counts/(kg d) in 0.4-1 keVee [paper] / 0.6 keV"),
+                    "17.4 +- 0.3 counts/(kg d) in 0.4-1 keVee [paper] / 0.6 keV",
+                    0.97, "[paper] reactor OFF: the drywell head cuts the muon flux by 3 %"),
         _background(BG_RADON, "radon in the detector chamber",
-                    "(0.95 x 2.8 + 0.94 x 2.6 + 0.94 x 1.9) / 2.83 counts/(kg d) in 0.4-1 keVee [paper] / 0.6 keV"),
+                    "(0.95 x 2.8 + 0.94 x 2.6 + 0.94 x 1.9) / 2.83 counts/(kg d) in 0.4-1 keVee [paper] / 0.6 keV",
+                    0.2, "[calc] reactor OFF: radon 'reduced by approximately a factor of 4-6' [paper] -> 1/5"),
     ))
     total = BG_NEUTRONS + BG_MUONS + BG_RADON
     return f"""{HEADER}name = "conus_plus_2025"
@@ -112,8 +117,9 @@ source_off_live_days = 21.2          # [paper] 60 kg d reactor OFF (Methods, "Da
 # (158 eV) matters below 200 eVee (Extended Data Fig. 5): both raise the true background near threshold and are
 # NOT modelled, nor the C2/C3 leakage-test component (< 10 % of their background in 0.4-1 keVee [paper]) and the
 # subdominant cosmogenic isotopes, 210Pb and reactor noble gases [paper]. The 1.3 keV L-shell lines lie above the
-# 0.8 keVee fit window. Reactor OFF [ASSUMED]: the same rates; in the paper the drywell head lowers the neutron
-# flux by 19 % and the muon flux by 3 % and radon flushing lowered radon 4-6 times [paper, Methods].
+# 0.8 keVee fit window. Reactor OFF [paper, Methods "Model differences in reactor off data"]: the drywell head over
+# the room lowers the neutron flux by 19 % and the muon flux by 3 %, better radon flushing lowered radon 4-6 times
+# (each component's off_scale).
 {bgs}
 [reco]
 backgrounds_published = true         # [paper] the component rates above are the paper's

@@ -6,6 +6,7 @@ from scipy import stats
 
 from detsim.config import load_detector
 from detsim.simulate import simulate_detector
+from generator._validate import ConfigError
 from generator.config import load_config
 from generator.eventfile import EventReader
 from generator.generate import generate
@@ -53,6 +54,22 @@ def test_steady_state_counts_spectrum_and_off_periods(reactor):
     assert np.all(c["e_ion_kevee"][cev] < 0.3 * c["t_nr_kev"][cev])
     assert np.all(c["source_on"][cev]) and np.all(c["event_id"][bg] < 0)
     assert np.all(c["weight"][bg] == 1.0)
+
+
+def test_off_scale_changes_only_the_source_off_rate(reactor):
+    # CONUS+ (Nature 643, 1229, Methods): during the outage the drywell head cuts the cosmogenic neutrons by 19 %
+    d, gen = reactor
+    det = with_backgrounds("conus_plus", [{**SS, "off_scale": 0.81}], off_days=50.0)
+    meta = simulate_detector(gen, d / "ss_off.h5", det, progress=False)
+    c, _ = EventReader(d / "ss_off.h5").read()
+    bg = c["origin"] == 1
+    exp = meta["expected_background_events"][0]
+    assert exp["source_on"] == pytest.approx(2.0 * 4.9 * 100.0)
+    assert exp["source_off"] == pytest.approx(0.81 * 2.0 * 4.9 * 50.0)
+    n_off = np.count_nonzero(bg & ~c["source_on"])
+    assert abs(n_off - exp["source_off"]) < 4 * np.sqrt(exp["source_off"])
+    with pytest.raises(ConfigError, match="off_scale"):
+        with_backgrounds("conus_plus", [{"kind": "brn", "rate_per_pulse": 1e-6, "off_scale": 0.5}])
 
 
 def test_beam_backgrounds_timing(tmp_path):
