@@ -11,7 +11,7 @@ steady_state  uniform in time; flat or exponential energy spectrum between e_min
               ``decay_days`` > 0 makes a steady-state rate decay since the cool-down,
               R(t) = R0 (floor + (1 - floor) exp(-t / decay_days)), t in days since the cool-down, R0 the rate at
               the cool-down; the run starts ``start_days`` after it and lasts its live time (the source-off live
-              time is taken as interleaved with it: same mean rate).
+              time is taken as interleaved with it: the same decay factor).
               For pulsed sources only the span covering the on- and off-beam windows of each cycle is
               generated (the rest of the 1/f_rep cycle is never looked at); its rate is scaled to that span.
 brn           beam-related neutrons: nuclear recoils with an exponential spectrum, arriving with the proton
@@ -25,7 +25,9 @@ nin           neutrino-induced neutrons (from the shielding): nuclear recoils, e
 
 Counts are Poisson for the exposure of each chunk (the chunk's share of the run's exposure), so backgrounds
 come as a pseudo-experiment with weight 1/oversample. ``source_off_live_days`` adds steady-state
-events for source-off periods (reactor OFF, beam off): flagged ``source_on = False``.
+events for source-off periods (reactor OFF, beam off), at ``off_scale`` times the source-on rate (an outage can
+change the overburden or the radon level): flagged ``source_on = False``. Every source-on part is drawn before any
+source-off part, so the source-on events do not depend on the source-off settings.
 """
 
 from __future__ import annotations
@@ -205,38 +207,39 @@ def draw_backgrounds(rng, backgrounds, gm: dict, windows, chunk: int, fraction: 
     isos = list(mat.isotopes)
     weights = mat.nuclei_per_kg()  # a recoiling nucleus is any nucleus of the target
     parts = []
-    for bg in backgrounds:
-        for on in (True, False):
-            if not on and (off_live_days <= 0 or bg.kind not in ("steady_state", "dark_clusters")):
-                continue
-            mu = expected_background_counts(bg, gm, windows, on, off_live_days) * fraction * bg.oversample
-            n = int(rng.poisson(mu))
-            if n == 0:
-                continue
-            e = _energies(rng, bg, n)
-            which = rng.choice(len(isos), size=n, p=weights / weights.sum())
-            if gm.get("pulsed"):
-                if bg.kind in ("steady_state", "dark_clusters"):
-                    lo, hi = _span_ns(windows)
-                    t = lo + (hi - lo) * rng.random(n)
-                elif bg.kind == "brn":
-                    t = rng.normal(bg.time_mean_ns, bg.time_sigma_ns, n)
-                else:
-                    t = (rng.normal(0.0, 150.0, n) + rng.exponential(TAU_PION_NS, n) + rng.exponential(TAU_MUON_NS, n))
-                pulse = rng.integers(0, max(int(gm["n_pulses"]), 1), n)
+    # every source-on part first: the source-on events do not depend on any source-off setting (off_scale, the
+    # off live time), so a study that varies the reactor-OFF model keeps the same reactor-ON pseudo-data
+    for on, bg in [(True, bg) for bg in backgrounds] + [(False, bg) for bg in backgrounds]:
+        if not on and (off_live_days <= 0 or bg.kind not in ("steady_state", "dark_clusters")):
+            continue
+        mu = expected_background_counts(bg, gm, windows, on, off_live_days) * fraction * bg.oversample
+        n = int(rng.poisson(mu))
+        if n == 0:
+            continue
+        e = _energies(rng, bg, n)
+        which = rng.choice(len(isos), size=n, p=weights / weights.sum())
+        if gm.get("pulsed"):
+            if bg.kind in ("steady_state", "dark_clusters"):
+                lo, hi = _span_ns(windows)
+                t = lo + (hi - lo) * rng.random(n)
+            elif bg.kind == "brn":
+                t = rng.normal(bg.time_mean_ns, bg.time_sigma_ns, n)
             else:
-                live_s = float(gm["live_time_s"]) if on else off_live_days * 86400.0
-                t = live_s * 1e9 * rng.random(n)
-                pulse = np.full(n, -1)
-            x, y, z = _vertices(rng, geometry, n)
-            parts.append({
-                "component": np.full(n, -1), "nu_pdg": np.zeros(n), "enu_mev": np.zeros(n),
-                "target_z": np.array([isos[i].z for i in which]), "target_a": np.array([isos[i].a for i in which]),
-                "t_nr_kev": e, "pulse_index": pulse, "time_ns": t, "x_cm": x, "y_cm": y, "z_cm": z,
-                "weight": np.full(n, 1.0 / bg.oversample),
-                "recoil_type": np.full(n, RECOIL_CODE["sensor" if bg.kind == "dark_clusters" else bg.recoil_type]),
-                "origin": np.full(n, origin_of(bg)), "source_on": np.full(n, on),
-            })
+                t = (rng.normal(0.0, 150.0, n) + rng.exponential(TAU_PION_NS, n) + rng.exponential(TAU_MUON_NS, n))
+            pulse = rng.integers(0, max(int(gm["n_pulses"]), 1), n)
+        else:
+            live_s = float(gm["live_time_s"]) if on else off_live_days * 86400.0
+            t = live_s * 1e9 * rng.random(n)
+            pulse = np.full(n, -1)
+        x, y, z = _vertices(rng, geometry, n)
+        parts.append({
+            "component": np.full(n, -1), "nu_pdg": np.zeros(n), "enu_mev": np.zeros(n),
+            "target_z": np.array([isos[i].z for i in which]), "target_a": np.array([isos[i].a for i in which]),
+            "t_nr_kev": e, "pulse_index": pulse, "time_ns": t, "x_cm": x, "y_cm": y, "z_cm": z,
+            "weight": np.full(n, 1.0 / bg.oversample),
+            "recoil_type": np.full(n, RECOIL_CODE["sensor" if bg.kind == "dark_clusters" else bg.recoil_type]),
+            "origin": np.full(n, origin_of(bg)), "source_on": np.full(n, on),
+        })
     if not parts:
         return None
     out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

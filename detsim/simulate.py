@@ -283,7 +283,7 @@ def detsim_metadata(det: DetectorConfig, gm: dict, seed: int, reader, windows: B
     steady = ("steady_state", "dark_clusters")  # uniform in time: generated for the source-off time too
     meta["expected_background_events"] = [
         {"kind": bg.kind, "origin": origin_of(bg),
-         "recoil_type": bg.recoil_type,
+         "recoil_type": bg.recoil_type, "off_scale": bg.off_scale,
          "source_on": expected_background_counts(bg, gm, windows, True, det.source_off_live_days) * frac,
          "source_off": expected_background_counts(bg, gm, windows, False, det.source_off_live_days) * frac
          if bg.kind in steady else 0.0}

@@ -66,17 +66,29 @@ def _measured_yield(cols: dict, rec: dict, key: str, value) -> np.ndarray:
 
 
 def select(cols: dict, rec: dict, cfg: RecoConfig) -> np.ndarray:
-    e = rec["e_rec_kevee"]
+    """The analysis selection: the energy window and every other cut."""
+    return energy_window(rec["e_rec_kevee"], cfg) & select_except_energy(cols, rec, cfg)
+
+
+def energy_window(e_kevee, cfg: RecoConfig) -> np.ndarray:
+    """threshold_kevee <= E (< max_kevee)."""
+    e = np.asarray(e_kevee)
     keep = e >= cfg.threshold_kevee
+    if cfg.max_kevee is not None:
+        keep &= e < cfg.max_kevee
+    return keep
+
+
+def select_except_energy(cols: dict, rec: dict, cfg: RecoConfig, *, trigger: bool = True) -> np.ndarray:
+    """Every cut but the energy window (``trigger=False``: not the trigger flag either)."""
+    keep = np.ones(len(rec["e_rec_kevee"]), dtype=bool)
     # heat-ionisation discrimination; a NaN yield (no charge measured against a zero rebuilt recoil) fails both
     if cfg.max_ionisation_yield is not None:
         keep &= _measured_yield(cols, rec, "max_ionisation_yield", cfg.max_ionisation_yield) < cfg.max_ionisation_yield
     if cfg.nr_band_n_sigma is not None:
         q = _measured_yield(cols, rec, "nr_band_n_sigma", cfg.nr_band_n_sigma)
         keep &= np.abs(q - rec["nr_band_yield"]) < cfg.nr_band_n_sigma * rec["nr_band_sigma"]
-    if cfg.max_kevee is not None:
-        keep &= e < cfg.max_kevee
-    if cfg.require_triggered and "triggered" in cols:
+    if trigger and cfg.require_triggered and "triggered" in cols:
         keep &= cols["triggered"]
     if cfg.require_psd and "psd_pass" in cols:
         keep &= cols["psd_pass"]
@@ -106,7 +118,7 @@ class Layout:
             return cls(True, edges, t_edges, w["on_length_ns"] / w["off_length_ns"], origins)
         off_days = float(meta.get("source_off_live_days") or 0.0)
         on_days = float(meta["live_time_s"]) / 86400.0
-        return cls(False, edges, None, on_days / off_days if off_days > 0 else 0.0, origins)
+        return cls(False, edges, None, on_off_scale(meta, on_days, off_days), origins)
 
     def regions(self, cols: dict) -> tuple[np.ndarray, np.ndarray]:
         """(on-region mask, off-region mask)."""
@@ -114,6 +126,21 @@ class Layout:
             return cols["on_beam"], cols["off_beam"]
         on = cols.get("source_on", np.ones(len(cols["event_id"]), dtype=bool))
         return on, ~on
+
+
+def on_off_scale(meta: dict, on_days: float, off_days: float) -> float:
+    """Factor that turns source-off counts into the source-on background estimate: the live-time ratio, or, when a
+    background's source-off rate differs from its source-on rate (``off_scale``), the ratio of the expected
+    steady-state counts ON and OFF that detsim recorded (otherwise the excess would hold background)."""
+    if off_days <= 0:
+        return 0.0
+    expected = meta.get("expected_background_events") or []
+    if any(float(bg.get("off_scale", 1.0)) != 1.0 for bg in expected):
+        on = sum(float(bg.get("source_on") or 0.0) for bg in expected if bg.get("source_off"))
+        off = sum(float(bg.get("source_off") or 0.0) for bg in expected)
+        if off > 0:
+            return on / off
+    return on_days / off_days
 
 
 def run_origins(meta: dict) -> tuple:

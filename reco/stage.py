@@ -18,7 +18,8 @@ from generator import __version__
 from generator._validate import ConfigError
 from generator.eventfile import EventReader, EventWriter
 
-from .analysis import Layout, data_counts, histograms, on_minus_off, reconstruct_columns, select
+from .analysis import (ORIGIN_NAMES, Layout, _bin_index, data_counts, energy_window, histograms, on_minus_off, reconstruct_columns,
+                       select, select_except_energy)
 from .config import RecoConfig
 from .fit import fit_templates, flatten_templates, flatten_variances
 from .histograms import ORIGIN_TITLES as ORIGIN_LABEL  # one title per template name (also the histograms')
@@ -82,43 +83,106 @@ class Templates:
         return Templates(self.layout, hists, self.names, self.matrix * r, exposure_fraction, var, variants)
 
 
+ORIGIN_CODE = {name: code for code, name in ORIGIN_NAMES.items()}
+ENERGY_SHIFT_NODES = 8  # copies per template event spread over one energy bin (the variants' smoothing)
+
+
 def energy_shift_variants(cols: dict, meta: dict, rec: dict, cfg: RecoConfig, layout: Layout, shift,
                           nominal: np.ndarray) -> tuple:
-    """Template matrices at -1 and +1 sigma of one energy-scale nuisance: the template events with their
-    reconstructed keVee moved by ``shift``, selected and binned again.
+    """Template matrices at -1 and +1 sigma of one energy-scale nuisance (HPGe): the nominal templates plus the
+    change that moving the template events' reconstructed keVee by ``shift`` makes.
 
-    Where the detector's trigger acts on that same energy (HPGe: an erf in the measured keVee; the analysis
-    threshold is set in those reconstructed units, so a miscalibration moves the events, not the turn-on), the
-    trigger is re-decided at the moved energy: each event counts with its trigger probability there, and the
-    variant is the nominal template plus the change of these probability-weighted templates (so that theta = 0
-    is the nominal template exactly, and the change carries no trigger-sampling noise). Moving the events but
-    keeping their trigger flags would move the background's turn-on against the data and let the data "measure"
-    the offset. Xenon and scintillators trigger on photoelectrons, which a keVee scale does not move: their flags
-    stay. Calorimeters and CCDs trigger on the heat / charge that reco converts: not supported (refused)."""
+    - The trigger is re-decided at the moved energy. The HPGe trigger is an erf in the measured keVee and the
+      thresholds are set in those reconstructed units, so a miscalibration moves the events, not the turn-on: each
+      event counts with its trigger probability at its moved energy. Moving the events with their trigger flags
+      would move the background's turn-on against the data and let the data "measure" the offset.
+    - Template noise is kept out. Moving a finite sample by a few eV makes a handful of events cross each bin edge
+      at random: a "shape" change the fit would read as information about the offset (a flat background, which an
+      offset cannot change, then pins it). Each event is spread uniformly over one energy-bin width
+      (ENERGY_SHIFT_NODES copies) in the moved and the unmoved histograms, only their difference is added to the
+      nominal template (theta = 0 is the nominal template exactly), and a component whose difference is
+      consistent with its own MC noise (chi2 of the change against its per-event variance below ndf + 3 sqrt(2
+      ndf)) is left unmoved, as HistFactory workflows prune systematics that are statistical noise.
+    Other technologies are refused: their triggers act on photoelectrons (xenon, scintillators) or on heat and
+    charge (calorimeters, CCDs) through thresholds reco does not re-decide. PSD flags are kept (energy-dependent
+    only through the pulse rise time)."""
     tech = meta["detector"]["technology"]
-    e = rec["e_rec_kevee"]
-    if tech in ("calorimeter", "ccd"):
-        raise ConfigError(f"reco.energy_scale_sigma / energy_offset_sigma_kevee: not supported for a {tech} (its "
-                          "trigger acts on the energy the nuisance moves; only hpge, xenon and scintillator)")
     if tech != "hpge":
-        return tuple(flatten_templates(_template_histograms(
-            cols, moved, select(cols, moved, cfg), layout))[1]
-            for moved in ({**rec, "e_rec_kevee": shift(e, t)} for t in (-1.0, 1.0)))
-    from detsim.hpge import trigger_efficiency
+        raise ConfigError(f"reco.energy_scale_sigma / energy_offset_sigma_kevee: only for hpge, not for a {tech}: "
+                          "moving the energy must re-decide the trigger, and reco does that for the HPGe erf trigger "
+                          "only (other detectors trigger on photoelectrons, heat or charge)")
+    from detsim.hpge import section_class as hpge_section, trigger_efficiency
+    from generator._validate import build
 
-    units = meta["detector"]["hpge"]["detectors"]
-    thr = np.array([u["threshold_ev"] for u in units], dtype=float)[cols["detector_id"]] * 1e-3
-    width = np.array([u.get("trigger_width_ev", 0.0) for u in units], dtype=float)[cols["detector_id"]] * 1e-3
+    k_nodes = ENERGY_SHIFT_NODES
+    units = build(hpge_section, meta["detector"].get("hpge") or {}, "hpge").detectors
+    retrigger = cfg.require_triggered and "triggered" in cols
+    base = np.flatnonzero(select_except_energy(cols, rec, cfg, trigger=not retrigger))
+    n = len(base)
+    e = np.asarray(rec["e_rec_kevee"], dtype=np.float64)[base]
+    det = np.asarray(cols["detector_id"])[base]
+    thr = np.tile(np.array([u.threshold_ev for u in units])[det] * 1e-3, k_nodes)
+    width = np.tile(np.array([u.trigger_width_ev for u in units])[det] * 1e-3, k_nodes)
+    weight = np.tile(np.asarray(cols["weight"], dtype=np.float64)[base], k_nodes) / k_nodes
+    origin = np.asarray(cols["origin"])[base]
+    region_cols = {k: np.tile(np.asarray(cols[k])[base], k_nodes)
+                   for k in ("time_ns", "on_beam", "off_beam", "source_on", "event_id") if k in cols}
+    on, off = layout.regions(region_cols)
+    edges = layout.energy_edges
+    n_e = len(edges) - 1
+    n_t = len(layout.time_edges) - 1 if layout.pulsed else 1
+    it = _bin_index(region_cols["time_ns"], layout.time_edges) if layout.pulsed else np.zeros(n * k_nodes, int)
+    h = float(np.min(np.diff(edges)))
+    spread = h * ((np.arange(k_nodes) + 0.5) / k_nodes - 0.5)
+    event = np.tile(np.arange(n), k_nodes)
+    steady = {ORIGIN_CODE[name] for name in ("ssb", "lee") if name in ORIGIN_CODE}
+    time_frac = np.diff(layout.time_edges) / np.sum(np.diff(layout.time_edges)) if layout.pulsed else None
 
-    def probability_weighted(e_moved):
-        moved_cols = {**cols, "triggered": np.ones(len(e), dtype=bool),
-                      "weight": np.asarray(cols["weight"]) * trigger_efficiency(e_moved, thr, width)}
-        moved = {**rec, "e_rec_kevee": e_moved}
-        return flatten_templates(_template_histograms(moved_cols, moved, select(moved_cols, moved, cfg),
-                                                      layout))[1]
+    def contributions(theta):
+        """(flat bin, value, energy-only on-region flag) of every copy at theta; bin -1: outside."""
+        e_copies = (shift(e, theta)[None, :] + spread[:, None]).ravel()
+        value = weight * (trigger_efficiency(e_copies, thr, width) if retrigger else 1.0)
+        ie = np.where(energy_window(e_copies, cfg), _bin_index(e_copies, edges), -1)
+        on_bin = np.where(on & (ie >= 0) & (it >= 0), ie * n_t + it, -1)
+        off_bin = np.where(off & (ie >= 0), n_e * n_t + ie, -1)
+        return np.where(on, on_bin, off_bin), np.where(on, ie, -1), value
 
-    at_zero = probability_weighted(e)
-    return tuple(nominal + probability_weighted(shift(e, t)) - at_zero for t in (-1.0, 1.0))
+    def change(theta, code, nominal_row):
+        """The row's change at theta for the events of one origin, and whether it is more than MC noise."""
+        size = n_e * n_t + n_e
+        mine = np.tile(origin == code, k_nodes)
+        net = []
+        for sign, t in ((1.0, theta), (-1.0, 0.0)):
+            flat, energy_only, value = contributions(t)
+            if layout.pulsed and code in steady:  # uniform in time: the energy projection, spread (flat_in_time)
+                flat = np.where(on, energy_only, flat)
+            ok = mine & (flat >= 0)
+            net.append((event[ok] * size + flat[ok], sign * value[ok]))
+        keys = np.concatenate([net[0][0], net[1][0]])
+        vals = np.concatenate([net[0][1], net[1][1]])
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        per_event_bin = np.bincount(inverse, weights=vals)
+        bins = uniq % size
+        d = np.bincount(bins, weights=per_event_bin, minlength=size)
+        var = np.bincount(bins, weights=per_event_bin**2, minlength=size)
+        if layout.pulsed and code in steady:  # spread the energy-only on-region part over the time bins
+            d_on, v_on = d[:n_e], var[:n_e]
+            d = np.concatenate([(d_on[:, None] * time_frac[None, :]).ravel(), d[n_e * n_t:]])
+            var = np.concatenate([(v_on[:, None] * (time_frac**2)[None, :]).ravel(), var[n_e * n_t:]])
+        live = var > 0
+        ndf = int(np.count_nonzero(live))
+        chi2 = float(np.sum(d[live] ** 2 / var[live]))
+        return d, ndf > 0 and chi2 > ndf + 3.0 * np.sqrt(2.0 * ndf)
+
+    out = []
+    for theta in (-1.0, 1.0):
+        moved = np.array(nominal, dtype=float, copy=True)
+        for row, name in enumerate(layout.origins):
+            d, significant = change(theta, ORIGIN_CODE[name], moved[row])
+            if significant:
+                moved[row] = moved[row] + d
+        out.append(moved)
+    return tuple(out)
 
 
 def _template_histograms(cols: dict, rec: dict, keep: np.ndarray, layout: Layout) -> dict:

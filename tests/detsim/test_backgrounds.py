@@ -68,6 +68,15 @@ def test_off_scale_changes_only_the_source_off_rate(reactor):
     assert exp["source_off"] == pytest.approx(0.81 * 2.0 * 4.9 * 50.0)
     n_off = np.count_nonzero(bg & ~c["source_on"])
     assert abs(n_off - exp["source_off"]) < 4 * np.sqrt(exp["source_off"])
+    # the source-on events do not depend on the source-off model (every ON part is drawn first)
+    two = [SS, {**SS, "e_min_kev": 1.0, "rate_per_kev_kg_day": 1.0}]
+    ons = []
+    for scale in (1.0, 0.5):
+        det2 = with_backgrounds("conus_plus", [{**two[0], "off_scale": scale}, two[1]], off_days=50.0)
+        simulate_detector(gen, d / f"two_{scale}.h5", det2, progress=False)
+        c2, _ = EventReader(d / f"two_{scale}.h5").read()
+        ons.append(np.sort(c2["t_nr_kev"][(c2["origin"] == 1) & c2["source_on"]]))
+    np.testing.assert_array_equal(ons[0], ons[1])
     with pytest.raises(ConfigError, match="off_scale"):
         with_backgrounds("conus_plus", [{"kind": "brn", "rate_per_pulse": 1e-6, "off_scale": 0.5}])
 
