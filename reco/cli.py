@@ -147,9 +147,14 @@ def toys_merge_main(argv=None) -> int:
             from .released.run import _toy_summary, read_toy_rows
 
             s = _toy_summary(read_toy_rows(rows))
+
+            def fmt(x, spec):
+                return "undefined" if x is None else format(x, spec)
+
             print(f"merged {s['n_toys']} toys ({rows[0]['toy']}..{rows[-1]['toy']}) -> {args.output}; {s['n_valid']} "
-                  f"valid, fitted CEvNS median {s['n_cevns_median']:.1f} (16-84 %: {s['n_cevns_q16']:.1f}-"
-                  f"{s['n_cevns_q84']:.1f}), significance median {s['significance_median']:.2f}")
+                  f"valid, fitted CEvNS median {fmt(s['n_cevns_median'], '.1f')} (16-84 %: "
+                  f"{fmt(s['n_cevns_q16'], '.1f')}-{fmt(s['n_cevns_q84'], '.1f')}), significance median "
+                  f"{fmt(s['significance_median'], '.2f')}")
             return 0
         ens = ensemble_from_rows(rows)
         s = ens.summary()

@@ -237,9 +237,7 @@ def merge_toy_tables(inputs, output) -> ToyEnsemble:
     """Merge the toys.csv of several jobs of one simulated-chain ensemble (``merge_toy_csv``) and return it."""
     from generator._validate import ConfigError
 
-    _, header, rows = merge_toy_csv(inputs, output)
-    if "n_cevns_true" not in header:
-        raise ConfigError(f"{inputs[0]}: a toy table of a released analysis, not of the simulated chain")
+    _, _, rows = merge_toy_csv(inputs, output, require="n_cevns_true")
     return ensemble_from_rows(rows)
 
 
@@ -250,10 +248,11 @@ def ensemble_from_rows(rows: list[dict]) -> ToyEnsemble:
                        np.array([int(r["n_cevns_true"]) for r in rows]), np.array([int(r["toy"]) for r in rows]))
 
 
-def merge_toy_csv(inputs, output) -> tuple[str, list[str], list[dict]]:
+def merge_toy_csv(inputs, output, require: str | None = None) -> tuple[str, list[str], list[dict]]:
     """Merge the toys.csv of several jobs of one ensemble (same identity line and columns, disjoint toy indices)
-    into one table in toy order, rows written as they were; refuse tables of another ensemble or overlapping
-    ranges. Any cevns-run toy table (simulated chain or released analysis). Returns (identity, columns, rows)."""
+    into one table in toy order, rows written as they were; refuse tables of another ensemble, overlapping ranges
+    or (``require``) tables without that column, before writing anything. Any cevns-run toy table (simulated chain
+    or released analysis). Returns (identity, columns, rows)."""
     import csv
     import os
     from pathlib import Path
@@ -284,6 +283,9 @@ def merge_toy_csv(inputs, output) -> tuple[str, list[str], list[dict]]:
                 if i in rows:
                     raise ConfigError(f"{path}: toy {i} is also in another input (overlapping toy ranges)")
                 rows[i] = r
+    if require is not None and require not in header:
+        raise ConfigError(f"{first_path}: no column {require!r} (a toy table of "
+                          f"{'a released analysis' if 'n_cevns' in header else 'another kind'})")
     ordered = [rows[i] for i in sorted(rows)]
     tmp = Path(output).with_name(Path(output).name + ".part")
     with tmp.open("w", newline="") as f:

@@ -296,7 +296,7 @@ def build_analysis(cfg, *, n_signal_events: int = 200_000, seed: int | None = No
         "nuisances; it is statistical: the same without the QF/efficiency nuisances or the template statistics. "
         "The paper's +-20 is below what these data allow: with every background and nuisance known exactly the "
         "Cramer-Rao floor is +-30 (error floor above; +-29.8 in 1-PE x 62.5-ns bins, so not a binning effect), and "
-        "Poisson toys at the best fit scatter by +-30. +-20 is close to the likelihood's curvature at zero signal "
-        "(+-21.5), not at 306 events.",
+        "Poisson toys at the best fit scatter by +-30. +-20 is close to the Fisher error at zero signal with the "
+        "backgrounds known (+-21.5), not at 306 events.",
     ]
     return ReleasedAnalysis(name=cfg.name, model=model, axes=axes, published=dict(PUBLISHED), notes=notes)

@@ -222,7 +222,7 @@ def asimov_data(model: BinnedModel, mu: float = 1.0) -> np.ndarray:
     return total
 
 
-def count_error_floor(expected: dict) -> float:
+def count_error_floor(expected: dict) -> float | None:
     """Smallest possible error of the fitted CEvNS count given the fitted expectation per bin (``expected``:
     component name -> counts, signal under ``SIGNAL``): the Cramer-Rao bound 1 / sqrt(sum_b f_b^2 / lambda_b)
     for a signal of fixed shape f_b = S_b / N over Poisson bins with mean lambda_b, i.e. the error the count would
@@ -234,7 +234,7 @@ def count_error_floor(expected: dict) -> float:
     n_signal = signal.sum()
     live = total > 0
     if n_signal <= 0 or not live.any():
-        return float("nan")
+        return None  # no signal: no count to bound (None keeps summary.json valid JSON)
     fisher = np.sum((signal[live] / n_signal) ** 2 / total[live])
     return float(1.0 / np.sqrt(fisher))
 

@@ -177,7 +177,7 @@ def run_released(cfg, outdir, *, asimov: bool = False, toys: int | None = None, 
         rows = run_toys(ana, indices, seed, progress)
         identity = ensemble_identity(cfg, seed)
         summary["toys"] = _toy_summary(rows)
-        summary["toys"].update(ensemble=identity, first=indices.start, stop=indices.stop)
+        summary["toys"].update(ensemble=identity, range=[indices.start, indices.stop])
         write_toy_rows(outdir / "toys.csv", rows, identity)
         _plot_toys(outdir, rows, ana)
     plot_fit(outdir / "fit.png", ana, result, data, source)

@@ -71,11 +71,35 @@ def test_toys_split_into_jobs_merge_into_the_same_ensemble(cfg, tmp_path, capsys
                             str(tmp_path / "a" / "toys.csv")]) == 0
     assert "merged 9 toys (0..8)" in capsys.readouterr().out
     assert (tmp_path / "m.csv").read_text() == (tmp_path / "all" / "toys.csv").read_text()   # byte for byte
-    assert whole["toys"]["ensemble"].startswith("released-")
+    assert whole["toys"]["ensemble"].startswith("released-") and whole["toys"]["range"] == [0, 9]
     # another seed is another ensemble; a simulated-chain table has other columns: both refused in one line
     released_run.run_released(cfg, tmp_path / "c", toy_range=(9, 10), seed=7, progress=False)
     with pytest.raises(ConfigError, match="does not belong with"):
         merge_toy_csv([tmp_path / "a" / "toys.csv", tmp_path / "c" / "toys.csv"], tmp_path / "x.csv")
+    # same identity but other columns: refused; the simulated chain's merger refuses a released table before writing
+    odd = tmp_path / "odd.csv"
+    lines = (tmp_path / "b" / "toys.csv").read_text().splitlines()
+    odd.write_text("\n".join([lines[0], lines[1].replace("n_cevns", "n_other")] + lines[2:]) + "\n")
+    with pytest.raises(ConfigError, match="columns"):
+        merge_toy_csv([tmp_path / "a" / "toys.csv", odd], tmp_path / "x.csv")
+    from reco.toys import merge_toy_tables
+
+    with pytest.raises(ConfigError, match="n_cevns_true"):
+        merge_toy_tables([tmp_path / "a" / "toys.csv"], tmp_path / "y.csv")
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()
+
+
+def test_merging_toys_without_any_significance_prints_undefined(cfg, tmp_path, capsys):
+    from reco.cli import toys_merge_main
+
+    released_run.run_released(cfg, tmp_path / "a", toy_range=(0, 2), progress=False)
+    path = tmp_path / "a" / "toys.csv"
+    head, columns, *rows = path.read_text().splitlines()
+    k = columns.split(",").index("significance")
+    blanked = [",".join("" if j == k else v for j, v in enumerate(r.split(","))) for r in rows]
+    path.write_text("\n".join([head, columns] + blanked) + "\n")
+    assert toys_merge_main([str(tmp_path / "m.csv"), str(path)]) == 0
+    assert "significance median undefined" in capsys.readouterr().out
 
 
 def test_cli_dispatches_released_presets(cfg, tmp_path, capsys):
