@@ -344,8 +344,10 @@ def write_summary(outdir: Path, summary: dict) -> None:
     lines.append(f"  on - {om['scale']:.3g} x off = {om['total']:.2f} ± {om['total_err']:.2f}  "
                  f"(on {om['on']:.1f}, off {om['off']:.1f})")
     if "fit" in summary:
+        unpublished = not summary["reco_config"].get("backgrounds_published", True)
         lines.append(f"  fitted CEvNS: sigma_meas / sigma_SM = {summary['sigma_meas_over_sigma_sm']:.3f} ± "
-                     f"{summary['sigma_meas_over_sigma_sm_err']:.3f}")
+                     f"{summary['sigma_meas_over_sigma_sm_err']:.3f}"
+                     + ("  (no backgrounds: the signal's own statistics only)" if unpublished else ""))
         z = summary["significance_no_cevns"]
         if z is None:
             lines.append(f"  significance against no CEvNS: {summary['significance_note']}")
