@@ -19,6 +19,7 @@ from scipy.special import ndtri
 from generator._kernels import NO_REFCOUNT
 from generator._rng import local_state, standard_normal, state_from, uniform
 
+from ..quenching import RECOIL_ER
 from .physics import detector_tables, surface_box
 
 __all__ = ["QF_ADIABATIC", "QF_ARRAY", "QF_LINDHARD", "TRIGGER_DECIDED_SIGMA", "Ionisation", "PulseShape",
@@ -61,7 +62,7 @@ def _quench_kernel(state, t, z, a, recoil, qf_in, kind, k, k_shift, std_k, xi_ke
     s = local_state(state)
     for i in range(t.size):
         ti = t[i]
-        if recoil[i] == 1:
+        if recoil[i] == RECOIL_ER:
             out[i] = ti
             continue
         if kind == QF_ARRAY:
