@@ -138,49 +138,64 @@ def energy_shift_variants(cols: dict, meta: dict, rec: dict, cfg: RecoConfig, la
     steady = {ORIGIN_CODE[name] for name in ("ssb", "lee") if name in ORIGIN_CODE}
     time_frac = np.diff(layout.time_edges) / np.sum(np.diff(layout.time_edges)) if layout.pulsed else None
 
-    def contributions(theta):
-        """(flat bin, value, energy-only on-region flag) of every copy at theta; bin -1: outside."""
+    # flat template index of a copy = scale * (energy bin) + offset, fixed per event by its region and time bin
+    pulsed_steady = np.tile(np.isin(origin, list(steady)), k_nodes) if layout.pulsed else np.zeros(n * k_nodes, bool)
+    timed_on = on & ~pulsed_steady  # an energy x time bin; steady ones take the energy projection, spread later
+    scale = np.where(timed_on, n_t, 1)
+    offset = np.where(timed_on, it, np.where(on, 0, n_e * n_t))
+    counted = (on | off) & ~(timed_on & (it < 0))
+
+    def energy_bins(theta):
+        """(energy bin or -1 outside the window, value) of every copy at theta."""
         e_copies = (shift(e, theta)[None, :] + spread[:, None]).ravel()
         value = weight * (trigger_efficiency(e_copies, thr, width) if retrigger else 1.0)
-        ie = np.where(energy_window(e_copies, cfg), _bin_index(e_copies, edges), -1)
-        on_bin = np.where(on & (ie >= 0) & (it >= 0), ie * n_t + it, -1)
-        off_bin = np.where(off & (ie >= 0), n_e * n_t + ie, -1)
-        return np.where(on, on_bin, off_bin), np.where(on, ie, -1), value
+        ie = np.where(energy_window(e_copies, cfg) & counted, _bin_index(e_copies, edges), -1)
+        return ie, value
 
-    def change(theta, code, nominal_row):
-        """The row's change at theta for the events of one origin, and whether it is more than MC noise."""
-        size = n_e * n_t + n_e
-        mine = np.tile(origin == code, k_nodes)
-        net = []
-        for sign, t in ((1.0, theta), (-1.0, 0.0)):
-            flat, energy_only, value = contributions(t)
-            if layout.pulsed and code in steady:  # uniform in time: the energy projection, spread (flat_in_time)
-                flat = np.where(on, energy_only, flat)
-            ok = mine & (flat >= 0)
-            net.append((event[ok] * size + flat[ok], sign * value[ok]))
-        keys = np.concatenate([net[0][0], net[1][0]])
-        vals = np.concatenate([net[0][1], net[1][1]])
-        uniq, inverse = np.unique(keys, return_inverse=True)
-        per_event_bin = np.bincount(inverse, weights=vals)
-        bins = uniq % size
-        d = np.bincount(bins, weights=per_event_bin, minlength=size)
-        var = np.bincount(bins, weights=per_event_bin**2, minlength=size)
-        if layout.pulsed and code in steady:  # spread the energy-only on-region part over the time bins
-            d_on, v_on = d[:n_e], var[:n_e]
-            d = np.concatenate([(d_on[:, None] * time_frac[None, :]).ravel(), d[n_e * n_t:]])
-            var = np.concatenate([(v_on[:, None] * (time_frac**2)[None, :]).ravel(), var[n_e * n_t:]])
-        live = var > 0
-        ndf = int(np.count_nonzero(live))
-        chi2 = float(np.sum(d[live] ** 2 / var[live]))
-        return d, ndf > 0 and chi2 > ndf + 3.0 * np.sqrt(2.0 * ndf)
+    at_zero = energy_bins(0.0)
+    rows = {ORIGIN_CODE[name]: r for r, name in enumerate(layout.origins)}
+    row_of_event = np.array([rows.get(int(c), -1) for c in range(int(origin.max()) + 1)])[origin] if n else origin
+    size = n_e * n_t + n_e
+
+    def changes(theta):
+        """Per template row: the change at theta and its variance over the events (each event's copies netted
+        first, so that an event that stays in its bin adds nothing)."""
+        ie_t, v_t = energy_bins(theta)
+        ie_0, v_0 = at_zero
+        ie = np.concatenate([ie_t, ie_0])
+        val = np.concatenate([v_t, -v_0])
+        ev = np.concatenate([event, event])
+        # copies are laid out (copy, event): the lowest bin an event's copies reach, over both positions
+        lowest = np.where(ie >= 0, ie, np.iinfo(np.int64).max).reshape(2 * k_nodes, n).min(axis=0)
+        live = ie >= 0
+        ie, val, ev = ie[live], val[live], ev[live]
+        slot = ie - lowest[ev]
+        n_slots = int(slot.max()) + 1 if slot.size else 1
+        net = np.bincount(ev * n_slots + slot, weights=val, minlength=n * n_slots)
+        ev_s, slot_s = np.divmod(np.arange(n * n_slots), n_slots)
+        keep = (net != 0) & (row_of_event[ev_s] >= 0)
+        ev_s, slot_s, net = ev_s[keep], slot_s[keep], net[keep]
+        sc, of = scale[:n][ev_s], offset[:n][ev_s]
+        index = row_of_event[ev_s] * size + sc * (lowest[ev_s] + slot_s) + of
+        d = np.bincount(index, weights=net, minlength=len(rows) * size).reshape(len(rows), size)
+        var = np.bincount(index, weights=net**2, minlength=len(rows) * size).reshape(len(rows), size)
+        if layout.pulsed:  # steady states: spread the energy-only on-region part over the time bins (flat_in_time)
+            for code in steady & set(rows):
+                r = rows[code]
+                d[r] = np.concatenate([(d[r, :n_e, None] * time_frac[None, :]).ravel(), d[r, n_e * n_t:]])
+                var[r] = np.concatenate([(var[r, :n_e, None] * (time_frac**2)[None, :]).ravel(), var[r, n_e * n_t:]])
+        return d, var
 
     out = []
     for theta in (-1.0, 1.0):
         moved = np.array(nominal, dtype=float, copy=True)
-        for row, name in enumerate(layout.origins):
-            d, significant = change(theta, ORIGIN_CODE[name], moved[row])
-            if significant:
-                moved[row] = moved[row] + d
+        d, var = changes(theta)
+        for r in range(len(rows)):
+            live = var[r] > 0
+            ndf = int(np.count_nonzero(live))
+            chi2 = float(np.sum(d[r, live] ** 2 / var[r, live]))
+            if ndf > 0 and chi2 > ndf + 3.0 * np.sqrt(2.0 * ndf):  # more than the change's own MC noise
+                moved[r] = moved[r] + d[r]
         out.append(moved)
     return tuple(out)
 
