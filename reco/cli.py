@@ -144,17 +144,9 @@ def toys_merge_main(argv=None) -> int:
         check_output_is_not_an_input(args.output, *args.inputs)
         identity, header, rows = merge_toy_csv(args.inputs, args.output)
         if "n_cevns_true" not in header:  # a released analysis: fitted counts, no true count to take a bias from
-            from .released.run import _toy_summary, read_toy_rows
+            from .released.run import merged_toys_line
 
-            s = _toy_summary(read_toy_rows(rows))
-
-            def fmt(x, spec):
-                return "undefined" if x is None else format(x, spec)
-
-            print(f"merged {s['n_toys']} toys ({rows[0]['toy']}..{rows[-1]['toy']}) -> {args.output}; {s['n_valid']} "
-                  f"valid, fitted CEvNS median {fmt(s['n_cevns_median'], '.1f')} (16-84 %: "
-                  f"{fmt(s['n_cevns_q16'], '.1f')}-{fmt(s['n_cevns_q84'], '.1f')}), significance median "
-                  f"{fmt(s['significance_median'], '.2f')}")
+            print(merged_toys_line(rows, args.output))
             return 0
         ens = ensemble_from_rows(rows)
         s = ens.summary()

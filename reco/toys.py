@@ -235,8 +235,6 @@ def run_toys(gen_cfg: Config, det: DetectorConfig, reco_cfg: RecoConfig, templat
 
 def merge_toy_tables(inputs, output) -> ToyEnsemble:
     """Merge the toys.csv of several jobs of one simulated-chain ensemble (``merge_toy_csv``) and return it."""
-    from generator._validate import ConfigError
-
     _, _, rows = merge_toy_csv(inputs, output, require="n_cevns_true")
     return ensemble_from_rows(rows)
 

@@ -52,8 +52,17 @@ def summarise(ana: ReleasedAnalysis, result, data_source: str) -> dict:
     }
 
 
-def _fmt(x, spec=".2f"):
-    return "n/a" if x is None else format(x, spec)
+def _fmt(x, spec=".2f", missing="n/a"):
+    return missing if x is None else format(x, spec)
+
+
+def merged_toys_line(rows: list[dict], output) -> str:
+    """cevns-toys-merge's one-line account of a merged released-analysis toy table (rows as read from it)."""
+    s = _toy_summary(read_toy_rows(rows))
+    return (f"merged {s['n_toys']} toys ({rows[0]['toy']}..{rows[-1]['toy']}) -> {output}; {s['n_valid']} valid, "
+            f"fitted CEvNS median {_fmt(s['n_cevns_median'], '.1f', 'undefined')} (16-84 %: "
+            f"{_fmt(s['n_cevns_q16'], '.1f', 'undefined')}-{_fmt(s['n_cevns_q84'], '.1f', 'undefined')}), "
+            f"significance median {_fmt(s['significance_median'], '.2f', 'undefined')}")
 
 
 def summary_text(s: dict) -> str:
