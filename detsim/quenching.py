@@ -264,4 +264,5 @@ class QuenchingModel:
         if recoil_type is None:
             return e
         rt = np.asarray(recoil_type)
-        return np.where(rt == RECOIL_ER, np.asarray(t_kevnr, dtype=np.float64), np.where(rt >= RECOIL_HEAT_ONLY, 0.0, e))
+        # every other type's visible energy is its deposit times its fixed yield (1 for ER, 0 without ionisation)
+        return np.where(rt == RECOIL_NR, e, visible_yield(0.0, rt) * np.asarray(t_kevnr, dtype=np.float64))
